@@ -1,0 +1,407 @@
+//! Version 1 of the HTTP API's request and response bodies (`serde`, camelCase).
+//!
+//! These types are the contract: the server produces them, the widget and
+//! integrators consume them. Each one is snapshot-tested so an accidental wire
+//! change fails a test.
+
+use crate::{ErrorCode, Timestamp, VerificationId};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Limits on caller-supplied data attached to a verification.
+pub mod limits {
+    /// Longest `externalRef`, in bytes.
+    pub const EXTERNAL_REF_MAX: usize = 256;
+    /// Most metadata entries.
+    pub const METADATA_MAX_ENTRIES: usize = 20;
+    /// Longest metadata key, in bytes.
+    pub const METADATA_KEY_MAX: usize = 64;
+    /// Longest metadata value, in bytes.
+    pub const METADATA_VALUE_MAX: usize = 512;
+}
+
+/// Where a verification is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum VerificationStatus {
+    /// Created; waiting for the document.
+    Created,
+    /// The document image is stored.
+    DocumentUploaded,
+}
+
+/// A pipeline step, as shown in the timeline and in logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Step {
+    /// Creation, reads and erasure of the verification itself.
+    Verification,
+    /// The document upload.
+    Upload,
+    /// Retention: expiry and erasure.
+    Retention,
+}
+
+impl Step {
+    /// The step as its stable `snake_case` string (for logs).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Verification => "verification",
+            Self::Upload => "upload",
+            Self::Retention => "retention",
+        }
+    }
+}
+
+/// What happened at a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum StepStatus {
+    /// The step started or the resource was created.
+    Created,
+    /// The step finished successfully.
+    Succeeded,
+    /// The step failed; the entry's `code` says why.
+    Failed,
+    /// The verification's data was erased.
+    Erased,
+}
+
+impl StepStatus {
+    /// The status as its stable `snake_case` string (for logs).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Erased => "erased",
+        }
+    }
+}
+
+/// `POST /v1/verifications` body. `{}` is valid.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateVerificationRequest {
+    /// The integrator's own reference (e.g. a customer id). Not PII by contract.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_ref: Option<String>,
+    /// Free-form string metadata, returned as given.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// A request field broke a documented limit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {problem}")]
+pub struct FieldError {
+    /// Which field (JSON name).
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub problem: &'static str,
+}
+
+impl CreateVerificationRequest {
+    /// Checks the documented [`limits`].
+    pub fn validate(&self) -> Result<(), FieldError> {
+        if let Some(r) = &self.external_ref {
+            if r.is_empty() || r.len() > limits::EXTERNAL_REF_MAX {
+                return Err(FieldError { field: "externalRef", problem: "must be 1..=256 bytes" });
+            }
+            if r.chars().any(char::is_control) {
+                return Err(FieldError {
+                    field: "externalRef",
+                    problem: "must not contain control characters",
+                });
+            }
+        }
+        if self.metadata.len() > limits::METADATA_MAX_ENTRIES {
+            return Err(FieldError { field: "metadata", problem: "at most 20 entries" });
+        }
+        for (k, v) in &self.metadata {
+            if k.is_empty() || k.len() > limits::METADATA_KEY_MAX {
+                return Err(FieldError { field: "metadata", problem: "keys must be 1..=64 bytes" });
+            }
+            if v.len() > limits::METADATA_VALUE_MAX {
+                return Err(FieldError {
+                    field: "metadata",
+                    problem: "values must be at most 512 bytes",
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `POST /v1/verifications` response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateVerificationResponse {
+    /// The new verification.
+    pub verification_id: VerificationId,
+    /// Bearer token for the widget, scoped to this verification only.
+    pub client_token: String,
+    /// When the client token stops working.
+    pub client_token_expires_at: Timestamp,
+    /// When the verification and all its data are erased (retention).
+    pub expires_at: Timestamp,
+}
+
+/// `POST /upload-id` (and `POST /v1/verifications/{id}/document`) response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadResponse {
+    /// The verification the document belongs to.
+    pub verification_id: VerificationId,
+    /// When the stored document (and the verification) expire.
+    pub expiration: Timestamp,
+    /// Present when the upload created the verification (publishable-key mode):
+    /// the client token for the rest of the flow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    /// When `clientToken` expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_token_expires_at: Option<Timestamp>,
+}
+
+/// A stored document image, described without its content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentSummary {
+    /// `image/jpeg` or `image/png`.
+    pub content_type: String,
+    /// Width in pixels (after orientation was applied).
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Stored size in bytes (after metadata removal).
+    pub size_bytes: u64,
+    /// Hex SHA-256 of the bytes as uploaded (used for idempotent retries).
+    pub sha256: String,
+    /// When it was stored.
+    pub uploaded_at: Timestamp,
+}
+
+/// One entry of a verification's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TimelineEntry {
+    /// When it happened.
+    pub at: Timestamp,
+    /// Which step.
+    pub step: Step,
+    /// What happened.
+    pub status: StepStatus,
+    /// Why it failed, for failures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<ErrorCode>,
+}
+
+/// `GET /v1/verifications/{id}` response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerificationView {
+    /// The verification.
+    pub verification_id: VerificationId,
+    /// Current status.
+    pub status: VerificationStatus,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// When it and its data expire.
+    pub expires_at: Timestamp,
+    /// The integrator's reference, as given at creation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_ref: Option<String>,
+    /// The integrator's metadata, as given at creation.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, String>,
+    /// The stored document, once uploaded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<DocumentSummary>,
+    /// What happened so far, oldest first.
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// Every error response body: `{"code": "...", "message": "..."}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Stable machine-readable code.
+    pub code: ErrorCode,
+    /// Human-readable explanation; never contains PII or internal details.
+    pub message: String,
+}
+
+/// The two kinds of API key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyKind {
+    /// `kyc_sk_…`: server to server; full access.
+    Secret,
+    /// `kyc_pk_…`: browser-safe; may only call `POST /upload-id` from allowed origins.
+    Publishable,
+}
+
+impl KeyKind {
+    /// The key prefix, e.g. `kyc_sk_`.
+    pub const fn prefix(self) -> &'static str {
+        match self {
+            Self::Secret => "kyc_sk_",
+            Self::Publishable => "kyc_pk_",
+        }
+    }
+
+    /// The kind as its stable string.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Secret => "secret",
+            Self::Publishable => "publishable",
+        }
+    }
+}
+
+/// Output of `kyc keys create --json`. The `key` is shown once and never stored.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedKey {
+    /// Public key id (safe to log).
+    pub id: String,
+    /// The full key; shown once.
+    pub key: String,
+    /// Secret or publishable.
+    pub kind: KeyKind,
+    /// Allowed browser origins (publishable keys).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub origins: Vec<String>,
+}
+
+impl std::fmt::Debug for CreatedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedKey")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .field("origins", &self.origins)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id() -> VerificationId {
+        "7f1c0d7e-8a5b-4c1e-9a4b-2f9d3c1b0a11".parse().unwrap()
+    }
+    fn t(ms: i64) -> Timestamp {
+        Timestamp::from_unix_millis(ms)
+    }
+
+    #[test]
+    fn snapshot_create_request_and_response() {
+        let req: CreateVerificationRequest =
+            serde_json::from_str(r#"{"externalRef":"cust-42","metadata":{"plan":"gold"}}"#)
+                .unwrap();
+        insta::assert_json_snapshot!("create_request", req);
+        let resp = CreateVerificationResponse {
+            verification_id: id(),
+            client_token: "kyc_ct_abc.def".into(),
+            client_token_expires_at: t(1_764_068_400_000),
+            expires_at: t(1_766_656_800_000),
+        };
+        insta::assert_json_snapshot!("create_response", resp);
+    }
+
+    #[test]
+    fn snapshot_upload_response() {
+        let plain = UploadResponse {
+            verification_id: id(),
+            expiration: t(1_766_656_800_000),
+            client_token: None,
+            client_token_expires_at: None,
+        };
+        insta::assert_json_snapshot!("upload_response", plain);
+        let created = UploadResponse {
+            client_token: Some("kyc_ct_abc.def".into()),
+            client_token_expires_at: Some(t(1_764_068_400_000)),
+            ..plain
+        };
+        insta::assert_json_snapshot!("upload_response_with_token", created);
+    }
+
+    #[test]
+    fn snapshot_verification_view() {
+        let view = VerificationView {
+            verification_id: id(),
+            status: VerificationStatus::DocumentUploaded,
+            created_at: t(1_764_064_800_000),
+            expires_at: t(1_766_656_800_000),
+            external_ref: Some("cust-42".into()),
+            metadata: BTreeMap::new(),
+            document: Some(DocumentSummary {
+                content_type: "image/jpeg".into(),
+                width: 1115,
+                height: 834,
+                size_bytes: 79_000,
+                sha256: "00".repeat(32),
+                uploaded_at: t(1_764_064_801_000),
+            }),
+            timeline: vec![
+                TimelineEntry {
+                    at: t(1_764_064_800_000),
+                    step: Step::Verification,
+                    status: StepStatus::Created,
+                    code: None,
+                },
+                TimelineEntry {
+                    at: t(1_764_064_800_500),
+                    step: Step::Upload,
+                    status: StepStatus::Failed,
+                    code: Some(ErrorCode::UnsupportedMediaType),
+                },
+                TimelineEntry {
+                    at: t(1_764_064_801_000),
+                    step: Step::Upload,
+                    status: StepStatus::Succeeded,
+                    code: None,
+                },
+            ],
+        };
+        insta::assert_json_snapshot!("verification_view", view);
+    }
+
+    #[test]
+    fn snapshot_error_body_and_key() {
+        let e = ErrorBody { code: ErrorCode::PayloadTooLarge, message: "too big".into() };
+        insta::assert_json_snapshot!("error_body", e);
+        let k = CreatedKey {
+            id: "k1".into(),
+            key: "kyc_pk_k1_secret".into(),
+            kind: KeyKind::Publishable,
+            origins: vec!["https://shop.example".into()],
+        };
+        insta::assert_json_snapshot!("created_key", k);
+        assert!(!format!("{k:?}").contains("secret"));
+    }
+
+    #[test]
+    fn empty_body_is_a_valid_create_request() {
+        let req: CreateVerificationRequest = serde_json::from_str("{}").unwrap();
+        assert_eq!(req, CreateVerificationRequest::default());
+        req.validate().unwrap();
+    }
+
+    #[test]
+    fn rejects_unknown_fields_and_oversized_metadata() {
+        assert!(serde_json::from_str::<CreateVerificationRequest>(r#"{"nope":1}"#).is_err());
+        let mut req = CreateVerificationRequest::default();
+        for i in 0..21 {
+            req.metadata.insert(format!("k{i}"), "v".into());
+        }
+        assert_eq!(req.validate().unwrap_err().field, "metadata");
+        let req =
+            CreateVerificationRequest { external_ref: Some("x".repeat(257)), ..Default::default() };
+        assert_eq!(req.validate().unwrap_err().field, "externalRef");
+    }
+}

@@ -1,0 +1,3 @@
+//! Identity documents: machine-readable zones and (later) field validation.
+
+pub mod mrz;
