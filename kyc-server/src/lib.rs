@@ -1,1 +1,23 @@
-//! x
+#![doc = include_str!("../README.md")]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod api;
+pub mod auth;
+pub mod backend;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod error;
+pub mod limits;
+pub mod retry;
+pub mod service;
+mod state;
+pub mod telemetry;
+
+pub use api::app;
+pub use config::ServerConfig;
+pub use error::ApiError;
+#[cfg(feature = "local")]
+pub use state::LocalBackends;
+pub use state::{AppState, Backends, StartupError, load_master_key, prepare_data_dir};

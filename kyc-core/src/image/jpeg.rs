@@ -195,6 +195,6 @@ pub(super) fn strip(bytes: &[u8]) -> Result<Stripped, ImageError> {
             _ => out.extend_from_slice(seg.raw),
         }
     }
-    // No EOI: decoders tolerate this; keep what we have.
-    Ok(Stripped { bytes: out, orientation, removed })
+    // No end-of-image marker: the upload was cut off.
+    Err(ImageError::Truncated(F))
 }

@@ -256,6 +256,8 @@ pub struct Stripped {
 /// APP15 and COM segments; PNG text, time, EXIF and unknown ancillary chunks.
 /// Keeps what rendering needs: JFIF (APP0), ICC profiles (APP2 `ICC_PROFILE`),
 /// Adobe colour transform (APP14); PNG colour chunks.
+/// Data after the end-of-image marker is dropped; an image without one is
+/// [`ImageError::Truncated`].
 pub fn strip_metadata(bytes: &[u8]) -> Result<Stripped, ImageError> {
     match sniff_format(bytes) {
         Some(ImageFormat::Jpeg) => jpeg::strip(bytes),
@@ -414,6 +416,14 @@ mod strip_tests {
         let again = strip_metadata(&s.bytes).unwrap();
         assert_eq!(again.bytes, s.bytes);
         assert_eq!(again.removed, 0);
+    }
+
+    #[test]
+    fn a_jpeg_cut_off_before_its_end_marker_is_truncated() {
+        let img = jpeg(800, 600, &[]);
+        let cut = &img[..img.len() - 3];
+        assert_eq!(inspect(cut).unwrap().width, 800, "the header alone is fine");
+        assert_eq!(strip_metadata(cut).unwrap_err(), ImageError::Truncated(ImageFormat::Jpeg));
     }
 
     #[test]

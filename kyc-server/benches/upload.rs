@@ -1,0 +1,2 @@
+//! Upload throughput benchmark (written below).
+fn main() {}

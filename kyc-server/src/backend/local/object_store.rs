@@ -1,0 +1,266 @@
+//! Encrypted objects on the local filesystem.
+//!
+//! Layout under the root directory:
+//!
+//! ```text
+//! objects/kyc-id-uploads/{verificationId}.jpg   sealed object (AES-256-GCM)
+//! keys/{verificationId}.key                     the verification's data key, wrapped
+//! ```
+//!
+//! An object file holds `seal(data key, len(meta) ‖ meta JSON ‖ body, aad = path)`,
+//! so content type and content are both encrypted and bound to the path.
+//! Writes go to a temporary file in the same directory, are fsynced, then
+//! renamed (or hard-linked, for create-only writes) into place and the
+//! directory is fsynced: a crash leaves the old object or the new one, never
+//! half of one.
+
+use crate::{
+    backend::{ObjectKey, ObjectMeta, ObjectStore, PutMode, StoreError, StoredObject},
+    crypto::{CryptoError, DataKey, MasterKey},
+};
+use async_trait::async_trait;
+use bytes::Bytes;
+use kyc_core::VerificationId;
+use std::{
+    fs,
+    io::{self, Write},
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::{Duration, SystemTime},
+};
+
+/// Objects as encrypted files under a directory.
+#[derive(Debug, Clone)]
+pub struct LocalObjectStore {
+    root: PathBuf,
+    master: Arc<MasterKey>,
+}
+
+fn io_err(e: io::Error) -> StoreError {
+    match e.kind() {
+        io::ErrorKind::NotFound => StoreError::NotFound,
+        io::ErrorKind::AlreadyExists => StoreError::Conflict,
+        io::ErrorKind::Interrupted | io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
+            StoreError::unavailable(e)
+        }
+        _ => StoreError::Unavailable { retryable: false, source: Some(Box::new(e)) },
+    }
+}
+
+fn crypto_err(e: &CryptoError) -> StoreError {
+    match e {
+        CryptoError::WrongMasterKey { .. } => {
+            StoreError::Corrupt("wrapped with another master key")
+        }
+        _ => StoreError::Corrupt("authentication failed"),
+    }
+}
+
+/// Fsyncs a directory so a rename or unlink in it is durable.
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    fs::File::open(dir)?.sync_all()
+}
+
+/// A unique temporary name beside `target`.
+fn temp_path(target: &Path) -> PathBuf {
+    let mut name = target.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(format!(".tmp-{:016x}", rand::random::<u64>()));
+    target.with_file_name(name)
+}
+
+/// Writes `bytes` to `target` atomically. `create_only`: fail with
+/// `AlreadyExists` instead of replacing.
+fn write_atomic(target: &Path, bytes: &[u8], create_only: bool) -> io::Result<()> {
+    let dir = target.parent().ok_or_else(|| io::Error::other("object path has no parent"))?;
+    fs::create_dir_all(dir)?;
+    let tmp = temp_path(target);
+    let result = (|| {
+        let mut f = fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        if create_only {
+            // link fails if the target exists: an atomic create-if-absent
+            fs::hard_link(&tmp, target)?;
+            fs::remove_file(&tmp)?;
+        } else {
+            fs::rename(&tmp, target)?;
+        }
+        sync_dir(dir)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn remove_if_exists(path: &Path) -> io::Result<bool> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+impl LocalObjectStore {
+    /// A store under `root` (created if missing), sealing data keys with `master`.
+    pub fn open(root: &Path, master: Arc<MasterKey>) -> Result<Self, StoreError> {
+        for sub in ["objects", "keys"] {
+            fs::create_dir_all(root.join(sub)).map_err(io_err)?;
+        }
+        Ok(Self { root: root.to_owned(), master })
+    }
+
+    fn object_path(&self, key: &ObjectKey) -> PathBuf {
+        self.root.join("objects").join(key.path())
+    }
+
+    fn key_path(&self, id: &VerificationId) -> PathBuf {
+        self.root.join("keys").join(format!("{id}.key"))
+    }
+
+    fn load_data_key(&self, id: &VerificationId) -> Result<DataKey, StoreError> {
+        let wrapped = fs::read(self.key_path(id)).map_err(io_err)?;
+        self.master.unwrap_key(&wrapped, id.to_string().as_bytes()).map_err(|e| crypto_err(&e))
+    }
+
+    /// The verification's data key, created on first use. Concurrent creators
+    /// race on an atomic link; the loser uses the winner's key.
+    fn data_key(&self, id: &VerificationId) -> Result<DataKey, StoreError> {
+        match self.load_data_key(id) {
+            Err(StoreError::NotFound) => {
+                let dek = DataKey::generate();
+                let wrapped = self.master.wrap(&dek, id.to_string().as_bytes());
+                match write_atomic(&self.key_path(id), &wrapped, true) {
+                    Ok(()) => Ok(dek),
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => self.load_data_key(id),
+                    Err(e) => Err(io_err(e)),
+                }
+            }
+            other => other,
+        }
+    }
+
+    fn put_blocking(
+        &self,
+        key: &ObjectKey,
+        body: &[u8],
+        meta: &ObjectMeta,
+        mode: PutMode,
+    ) -> Result<(), StoreError> {
+        let path = self.object_path(key);
+        if mode == PutMode::Create && path.exists() {
+            return Err(StoreError::Conflict);
+        }
+        let dek = self.data_key(&key.verification_id)?;
+        let meta_json = serde_json::to_vec(meta).map_err(StoreError::backend)?;
+        let meta_len = u32::try_from(meta_json.len())
+            .map_err(|_| StoreError::Corrupt("metadata too large"))?;
+        let mut plain = Vec::with_capacity(4 + meta_json.len() + body.len());
+        plain.extend_from_slice(&meta_len.to_be_bytes());
+        plain.extend_from_slice(&meta_json);
+        plain.extend_from_slice(body);
+        let sealed = dek.seal(&plain, key.path().as_bytes());
+        write_atomic(&path, &sealed, mode == PutMode::Create).map_err(io_err)
+    }
+
+    fn get_blocking(&self, key: &ObjectKey) -> Result<StoredObject, StoreError> {
+        let sealed = fs::read(self.object_path(key)).map_err(io_err)?;
+        let dek = self.load_data_key(&key.verification_id)?;
+        let plain = dek.open(&sealed, key.path().as_bytes()).map_err(|e| crypto_err(&e))?;
+        let bad = || StoreError::Corrupt("bad object framing");
+        let len_bytes: [u8; 4] = plain.get(..4).ok_or_else(bad)?.try_into().map_err(|_| bad())?;
+        let meta_end = 4 + u32::from_be_bytes(len_bytes) as usize;
+        let meta: ObjectMeta =
+            serde_json::from_slice(plain.get(4..meta_end).ok_or_else(bad)?).map_err(|_| bad())?;
+        let body = Bytes::from(plain).slice(meta_end..);
+        Ok(StoredObject { body, meta })
+    }
+
+    fn erase_blocking(&self, id: &VerificationId) -> Result<(), StoreError> {
+        // destroy the data key first: from then on nothing of this verification decrypts
+        let key_path = self.key_path(id);
+        if remove_if_exists(&key_path).map_err(io_err)?
+            && let Some(dir) = key_path.parent()
+        {
+            sync_dir(dir).map_err(io_err)?;
+        }
+        for prefix in crate::backend::verification_prefixes(id) {
+            let path = self.root.join("objects").join(&prefix);
+            if prefix.ends_with('/') {
+                match fs::remove_dir_all(&path) {
+                    Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(io_err(e)),
+                    _ => {}
+                }
+            } else {
+                remove_if_exists(&path).map_err(io_err)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes temporary files older than `age` left by a crash mid-write.
+    pub fn remove_stale_temp_files(&self, age: Duration) -> Result<usize, StoreError> {
+        fn walk(dir: &Path, age: Duration, removed: &mut usize) -> io::Result<()> {
+            for entry in fs::read_dir(dir)? {
+                let entry = entry?;
+                let path = entry.path();
+                let ft = entry.file_type()?;
+                if ft.is_dir() {
+                    walk(&path, age, removed)?;
+                } else if path.file_name().is_some_and(|n| n.to_string_lossy().contains(".tmp-")) {
+                    let old = entry
+                        .metadata()?
+                        .modified()
+                        .ok()
+                        .and_then(|m| SystemTime::now().duration_since(m).ok())
+                        .is_some_and(|d| d >= age);
+                    if old && remove_if_exists(&path)? {
+                        *removed += 1;
+                    }
+                }
+            }
+            Ok(())
+        }
+        let mut removed = 0;
+        walk(&self.root, age, &mut removed).map_err(io_err)?;
+        Ok(removed)
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Self) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || f(&this)).await.map_err(StoreError::backend)?
+    }
+}
+
+#[async_trait]
+impl ObjectStore for LocalObjectStore {
+    async fn put(
+        &self,
+        key: &ObjectKey,
+        body: Bytes,
+        meta: &ObjectMeta,
+        mode: PutMode,
+    ) -> Result<(), StoreError> {
+        let (key, meta) = (*key, meta.clone());
+        self.blocking(move |s| s.put_blocking(&key, &body, &meta, mode)).await
+    }
+
+    async fn get(&self, key: &ObjectKey) -> Result<StoredObject, StoreError> {
+        let key = *key;
+        self.blocking(move |s| s.get_blocking(&key)).await
+    }
+
+    async fn delete(&self, key: &ObjectKey) -> Result<(), StoreError> {
+        let path = self.object_path(key);
+        self.blocking(move |_| remove_if_exists(&path).map(|_| ()).map_err(io_err)).await
+    }
+
+    async fn erase_verification(&self, id: &VerificationId) -> Result<(), StoreError> {
+        let id = *id;
+        self.blocking(move |s| s.erase_blocking(&id)).await
+    }
+}

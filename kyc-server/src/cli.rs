@@ -1,0 +1,340 @@
+//! The `kyc` command line. Every command honours `--data-dir` / `KYC_DATA_DIR`
+//! and `--config` / `KYC_CONFIG`, prints JSON with `--json`, and may run while
+//! the server runs (SQLite in WAL mode with a busy timeout).
+
+use crate::{
+    AppState,
+    auth::generate_key,
+    backend::{
+        AuditLog, KeyStore,
+        local::{Database, SqliteAuditLog, SqliteKeyStore},
+    },
+    clock::{Clock, SystemClock},
+    config::{EnvVars, Overrides, ServerConfig, validate_origin},
+    service::retention::run_sweeper,
+    state::prepare_data_dir,
+};
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use kyc_core::{
+    api::v1::{CreatedKey, KeyKind},
+    audit::ChainVerifier,
+};
+use std::{io::Write, path::PathBuf, process::ExitCode, sync::Arc, time::Duration};
+
+/// Command-line arguments.
+#[derive(Debug, Parser)]
+#[command(name = "kyc", version, about = "Self-hosted identity verification: server and tools")]
+pub struct Cli {
+    /// Data directory (database, encrypted objects, keys).
+    #[arg(long, global = true, env = EnvVars::DATA_DIR, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// TOML config file (default: DATA_DIR/kyc.toml if it exists).
+    #[arg(long, global = true, env = EnvVars::CONFIG, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP API on the embedded backends.
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long, env = EnvVars::LISTEN, value_name = "ADDR")]
+        listen: Option<String>,
+    },
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Inspect the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+/// `kyc keys …`
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key and print it once.
+    Create {
+        /// Secret (server to server) or publishable (browser, origin-bound).
+        #[arg(long, value_enum)]
+        kind: KindArg,
+        /// Allowed browser origin, e.g. https://shop.example (publishable keys; repeatable).
+        #[arg(long = "origin", value_name = "URL")]
+        origins: Vec<String>,
+        /// Output format.
+        #[command(flatten)]
+        out: Output,
+    },
+    /// List keys (ids, kinds, origins; never secrets).
+    List {
+        /// Output format.
+        #[command(flatten)]
+        out: Output,
+    },
+    /// Revoke a key by id.
+    Revoke {
+        /// The key id (the part after `kyc_sk_` / `kyc_pk_`).
+        id: String,
+        /// Output format.
+        #[command(flatten)]
+        out: Output,
+    },
+}
+
+/// `kyc audit …`
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain; report the first broken link (exit code 1).
+    Verify {
+        /// Output format.
+        #[command(flatten)]
+        out: Output,
+    },
+}
+
+/// Output format flag.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct Output {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Key kind argument.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum KindArg {
+    /// `kyc_sk_…`
+    Secret,
+    /// `kyc_pk_…`
+    Publishable,
+}
+
+fn print_line(s: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{s}")?;
+    out.flush()?;
+    Ok(())
+}
+
+fn env_lookup(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+fn load_config(cli: &Cli, listen: Option<String>) -> anyhow::Result<ServerConfig> {
+    let overrides =
+        Overrides { config_file: cli.config.clone(), data_dir: cli.data_dir.clone(), listen };
+    Ok(ServerConfig::load(&overrides, env_lookup)?)
+}
+
+/// Runs a parsed command line; returns the process exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")
+        .and_then(|rt| rt.block_on(dispatch(cli)));
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(err, "kyc: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    match &cli.command {
+        Command::Serve { listen } => serve(load_config(&cli, listen.clone())?).await,
+        Command::Keys(k) => keys(&load_config(&cli, None)?, k).await,
+        Command::Audit(AuditCommand::Verify { out }) => {
+            audit_verify(&load_config(&cli, None)?, *out).await
+        }
+    }
+}
+
+fn open_db(config: &ServerConfig) -> anyhow::Result<Arc<Database>> {
+    prepare_data_dir(config)?;
+    Ok(Database::open(&config.data_dir.join("kyc.db"), config.storage.durability)?)
+}
+
+async fn keys(config: &ServerConfig, cmd: &KeysCommand) -> anyhow::Result<ExitCode> {
+    let store = SqliteKeyStore::new(open_db(config)?);
+    match cmd {
+        KeysCommand::Create { kind, origins, out } => {
+            let kind = match kind {
+                KindArg::Secret => KeyKind::Secret,
+                KindArg::Publishable => KeyKind::Publishable,
+            };
+            for o in origins {
+                if let Err(p) = validate_origin(o) {
+                    bail!("--origin: {p}");
+                }
+            }
+            if kind == KeyKind::Publishable && origins.is_empty() {
+                bail!(
+                    "a publishable key needs at least one --origin (the browser origin allowed to use it)"
+                );
+            }
+            let g = generate_key(kind, origins.clone(), SystemClock.now());
+            store.insert(&g.record).await?;
+            let created = CreatedKey {
+                id: g.record.id.clone(),
+                key: g.key.clone(),
+                kind,
+                origins: origins.clone(),
+            };
+            if out.json {
+                print_line(&serde_json::to_string(&created)?)?;
+            } else {
+                print_line(&format!(
+                    "created {} key {}\n{}\n(store it now: it is not shown again)",
+                    kind.as_str(),
+                    created.id,
+                    created.key
+                ))?;
+            }
+        }
+        KeysCommand::List { out } => {
+            let keys = store.list().await?;
+            if out.json {
+                let list: Vec<_> = keys
+                    .iter()
+                    .map(|k| {
+                        serde_json::json!({
+                            "id": k.id, "kind": k.kind, "origins": k.origins,
+                            "createdAt": k.created_at, "revokedAt": k.revoked_at,
+                        })
+                    })
+                    .collect();
+                print_line(&serde_json::to_string(&list)?)?;
+            } else {
+                for k in keys {
+                    let state = if k.revoked_at.is_some() { "revoked" } else { "active" };
+                    print_line(&format!(
+                        "{}  {:<11} {:<7} {}",
+                        k.id,
+                        k.kind.as_str(),
+                        state,
+                        k.origins.join(",")
+                    ))?;
+                }
+            }
+        }
+        KeysCommand::Revoke { id, out } => {
+            store.revoke(id, SystemClock.now()).await.with_context(|| format!("key {id}"))?;
+            if out.json {
+                print_line(&serde_json::json!({"id": id, "revoked": true}).to_string())?;
+            } else {
+                print_line(&format!("revoked {id}"))?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn audit_verify(config: &ServerConfig, out: Output) -> anyhow::Result<ExitCode> {
+    let log = SqliteAuditLog::new(open_db(config)?);
+    let mut verifier = ChainVerifier::new();
+    let mut after = 0;
+    let broken = 'scan: loop {
+        let page = log.scan(after, 1000).await?;
+        let Some(last) = page.last() else { break None };
+        after = last.seq;
+        for r in &page {
+            if let Err(b) = verifier.push(r) {
+                break 'scan Some(b);
+            }
+        }
+    };
+    let checked = verifier.checked();
+    if out.json {
+        let v = match broken {
+            None => serde_json::json!({"ok": true, "records": checked}),
+            Some(b) => {
+                serde_json::json!({"ok": false, "records": checked, "firstBroken": {"seq": b.seq, "kind": b.kind}})
+            }
+        };
+        print_line(&v.to_string())?;
+    } else {
+        match broken {
+            None => print_line(&format!("audit log intact: {checked} records"))?,
+            Some(b) => print_line(&format!(
+                "audit log BROKEN at record {} ({:?}); {checked} records before it are intact",
+                b.seq, b.kind
+            ))?,
+        }
+    }
+    Ok(if broken.is_some() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
+    crate::telemetry::init_tracing(&config.log);
+    let addr = config.listen_addr()?;
+    let sweep_every = Duration::from_secs(config.sweep_interval_secs);
+    let (state, local) = AppState::local(config, env_lookup(EnvVars::MASTER_KEY))?;
+    let listener =
+        tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+    let bound = listener.local_addr()?;
+
+    let sweeper = tokio::spawn(run_sweeper(state.clone(), sweep_every));
+    let flusher = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(2));
+            loop {
+                tick.tick().await;
+                state.limits.flush(state.clock.now()).await;
+            }
+        })
+    };
+    let cleaner = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = local.objects.remove_stale_temp_files(Duration::from_secs(3600)) {
+                tracing::warn!(error = %e, "temp-file cleanup failed");
+            }
+        }
+    });
+
+    tracing::info!(listen = %bound, data_dir = %state.config.data_dir.display(), "kyc server started");
+    print_line(&format!(
+        "kyc listening on http://{bound} (data in {})",
+        state.config.data_dir.display()
+    ))?;
+    axum::serve(listener, crate::app(state.clone()))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    for task in [sweeper, flusher, cleaner] {
+        task.abort();
+    }
+    state.limits.flush(state.clock.now()).await;
+    tracing::info!("kyc server stopped");
+    Ok(ExitCode::SUCCESS)
+}

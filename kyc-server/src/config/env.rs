@@ -1,0 +1,62 @@
+//! Every environment variable the server reads, declared once.
+
+/// Names of the `KYC_*` environment variables. Each overrides the config-file
+/// setting named in its doc comment.
+#[derive(Debug)]
+pub struct EnvVars;
+
+impl EnvVars {
+    /// Path of the TOML config file (default: `{data_dir}/kyc.toml` if it exists).
+    pub const CONFIG: &'static str = "KYC_CONFIG";
+    /// `data_dir`: where everything is stored (default `./kyc-data`).
+    pub const DATA_DIR: &'static str = "KYC_DATA_DIR";
+    /// `listen`: socket address to serve on (default `127.0.0.1:8080`).
+    pub const LISTEN: &'static str = "KYC_LISTEN";
+    /// Log filter, `tracing` `EnvFilter` syntax (falls back to `RUST_LOG`).
+    pub const LOG: &'static str = "KYC_LOG";
+    /// `log.format`: `json` (default) or `text`.
+    pub const LOG_FORMAT: &'static str = "KYC_LOG_FORMAT";
+    /// The master key, base64 of 32 bytes. Overrides `master_key_file`. Never put it in the file.
+    pub const MASTER_KEY: &'static str = "KYC_MASTER_KEY";
+    /// `retention_days`: how long a verification and its data are kept.
+    pub const RETENTION_DAYS: &'static str = "KYC_RETENTION_DAYS";
+    /// `client_token_ttl_secs`: lifetime of client tokens.
+    pub const CLIENT_TOKEN_TTL_SECS: &'static str = "KYC_CLIENT_TOKEN_TTL_SECS";
+    /// `rate_limit.requests_per_second` per key.
+    pub const RATE_LIMIT_RPS: &'static str = "KYC_RATE_LIMIT_RPS";
+    /// `rate_limit.burst` per key.
+    pub const RATE_LIMIT_BURST: &'static str = "KYC_RATE_LIMIT_BURST";
+    /// `rate_limit.daily_quota` per key (requests per UTC day).
+    pub const DAILY_QUOTA: &'static str = "KYC_DAILY_QUOTA";
+    /// `cors.allowed_origins`, comma-separated.
+    pub const CORS_ORIGINS: &'static str = "KYC_CORS_ORIGINS";
+    /// `upload.max_bytes`.
+    pub const MAX_UPLOAD_BYTES: &'static str = "KYC_MAX_UPLOAD_BYTES";
+    /// `sweep_interval_secs`: how often expired verifications are erased.
+    pub const SWEEP_INTERVAL_SECS: &'static str = "KYC_SWEEP_INTERVAL_SECS";
+    /// `storage.durability`: `full` (default) or `normal`.
+    pub const DURABILITY: &'static str = "KYC_DURABILITY";
+    /// `danger_allow_plain_http_on_non_loopback`: serve plain HTTP on a public address
+    /// (only behind a TLS-terminating proxy).
+    pub const DANGER_ALLOW_PLAIN_HTTP: &'static str = "KYC_DANGER_ALLOW_PLAIN_HTTP";
+
+    /// Every variable, for documentation and tests.
+    pub const ALL: &'static [&'static str] = &[
+        Self::CONFIG,
+        Self::DATA_DIR,
+        Self::LISTEN,
+        Self::LOG,
+        Self::LOG_FORMAT,
+        Self::MASTER_KEY,
+        Self::RETENTION_DAYS,
+        Self::CLIENT_TOKEN_TTL_SECS,
+        Self::RATE_LIMIT_RPS,
+        Self::RATE_LIMIT_BURST,
+        Self::DAILY_QUOTA,
+        Self::CORS_ORIGINS,
+        Self::MAX_UPLOAD_BYTES,
+        Self::SWEEP_INTERVAL_SECS,
+        Self::DURABILITY,
+        Self::DANGER_ALLOW_PLAIN_HTTP,
+    ];
+}

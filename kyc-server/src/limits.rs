@@ -1,0 +1,161 @@
+//! Per-key rate limits (token bucket) and daily quotas.
+//!
+//! Rate limits are in memory, per process. Quotas are counted in memory and
+//! added to the key store every few seconds by [`Limits::flush`], so several
+//! server processes share one daily budget (each may overshoot it by what it
+//! counted since its last flush).
+
+use crate::{backend::KeyStore, config::RateLimitConfig, error::ApiError};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter, clock::Clock as _};
+use kyc_core::{ErrorCode, Timestamp};
+use std::{
+    collections::HashMap,
+    num::NonZeroU32,
+    sync::{Arc, Mutex, PoisonError},
+};
+
+const DAY_SECS: i64 = 86_400;
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Count {
+    /// Total in the store when last read or flushed.
+    stored: u64,
+    /// Counted here since.
+    pending: u64,
+}
+
+/// Rate limiter and quota counter.
+#[derive(Debug)]
+pub struct Limits {
+    limiter: DefaultKeyedRateLimiter<String>,
+    daily_quota: u64,
+    keys: Arc<dyn KeyStore>,
+    counts: Mutex<HashMap<(String, i64), Count>>,
+}
+
+impl Limits {
+    /// Limits from config, counting quotas in `keys`.
+    pub fn new(cfg: &RateLimitConfig, keys: Arc<dyn KeyStore>) -> Self {
+        let rps = NonZeroU32::new(cfg.requests_per_second).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(cfg.burst.max(cfg.requests_per_second)).unwrap_or(rps);
+        Self {
+            limiter: RateLimiter::keyed(Quota::per_second(rps).allow_burst(burst)),
+            daily_quota: cfg.daily_quota,
+            keys,
+            counts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Admits one request: `rate_key` for the token bucket, `quota_key` (an API
+    /// key id) for the daily quota. Errors are 429 with `Retry-After`.
+    pub async fn admit(
+        &self,
+        rate_key: &str,
+        quota_key: &str,
+        now: Timestamp,
+    ) -> Result<(), ApiError> {
+        if let Err(not_until) = self.limiter.check_key(&rate_key.to_owned()) {
+            let wait = not_until.wait_time_from(self.limiter.clock().now());
+            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            return Err(ApiError::new(ErrorCode::RateLimited, "too many requests for this key")
+                .with_retry_after(secs));
+        }
+        let day = now.unix_secs().div_euclid(DAY_SECS);
+        let k = (quota_key.to_owned(), day);
+        let known = self.lock().contains_key(&k);
+        if !known {
+            // first request of the day in this process: learn the stored total
+            let stored = self.keys.add_usage(quota_key, day, 0).await.map_err(ApiError::from)?;
+            self.lock().entry(k.clone()).or_insert(Count { stored, pending: 0 });
+        }
+        let mut counts = self.lock();
+        let c = counts.entry(k).or_default();
+        if c.stored + c.pending >= self.daily_quota {
+            let retry = (day + 1) * DAY_SECS - now.unix_secs();
+            return Err(ApiError::new(
+                ErrorCode::QuotaExceeded,
+                "daily quota exceeded for this key",
+            )
+            .with_retry_after(u64::try_from(retry).unwrap_or(1)));
+        }
+        c.pending += 1;
+        Ok(())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, i64), Count>> {
+        self.counts.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Adds pending counts to the store, forgets past days and idle buckets.
+    pub async fn flush(&self, now: Timestamp) {
+        let today = now.unix_secs().div_euclid(DAY_SECS);
+        let pending: Vec<((String, i64), u64)> = {
+            let mut counts = self.lock();
+            counts.retain(|(_, day), c| *day >= today || c.pending > 0);
+            counts
+                .iter_mut()
+                .filter(|(_, c)| c.pending > 0)
+                .map(|(k, c)| (k.clone(), std::mem::take(&mut c.pending)))
+                .collect()
+        };
+        for ((key, day), n) in pending {
+            match self.keys.add_usage(&key, day, n).await {
+                Ok(total) => {
+                    if let Some(c) = self.lock().get_mut(&(key.clone(), day)) {
+                        c.stored = total;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not store quota usage; will retry");
+                    if let Some(c) = self.lock().get_mut(&(key.clone(), day)) {
+                        c.pending += n;
+                    }
+                }
+            }
+        }
+        self.limiter.retain_recent();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::memory::MemoryKeyStore;
+
+    fn limits(rps: u32, burst: u32, quota: u64, keys: Arc<dyn KeyStore>) -> Limits {
+        Limits::new(&RateLimitConfig { requests_per_second: rps, burst, daily_quota: quota }, keys)
+    }
+
+    #[tokio::test]
+    async fn rate_limit_allows_the_burst_then_429() {
+        let l = limits(1, 3, 1000, Arc::new(MemoryKeyStore::new()));
+        let now = Timestamp::from_unix_secs(1_764_064_800);
+        for _ in 0..3 {
+            l.admit("a", "a", now).await.unwrap();
+        }
+        let e = l.admit("a", "a", now).await.unwrap_err();
+        assert_eq!(e.code(), ErrorCode::RateLimited);
+        l.admit("b", "b", now).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn quota_counts_per_day_and_persists() {
+        let store: Arc<dyn KeyStore> = Arc::new(MemoryKeyStore::new());
+        let l = limits(1000, 1000, 3, store.clone());
+        let now = Timestamp::from_unix_secs(1_764_064_800); // 10:00 UTC
+        for _ in 0..3 {
+            l.admit("k", "k", now).await.unwrap();
+        }
+        let e = l.admit("k", "k", now).await.unwrap_err();
+        assert_eq!(e.code(), ErrorCode::QuotaExceeded);
+        let r = axum::response::IntoResponse::into_response(e);
+        assert_eq!(r.headers()["retry-after"], "50400"); // 14 h to midnight
+        l.flush(now).await;
+        assert_eq!(store.add_usage("k", 20_417, 0).await.unwrap(), 3);
+        // a second process sharing the store sees the usage
+        let other = limits(1000, 1000, 3, store);
+        assert_eq!(other.admit("k", "k", now).await.unwrap_err().code(), ErrorCode::QuotaExceeded);
+        // the next day starts afresh
+        l.admit("k", "k", now.add_secs(14 * 3600)).await.unwrap();
+    }
+}

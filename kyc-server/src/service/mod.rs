@@ -1,0 +1,46 @@
+//! The operations behind the HTTP API, independent of HTTP: creating,
+//! reading and erasing verifications, storing documents, retention.
+
+pub mod image;
+pub mod retention;
+pub mod upload;
+pub mod verifications;
+
+use crate::{AppState, error::ApiError};
+use kyc_core::{
+    ErrorCode, VerificationId,
+    api::v1::{Step, StepStatus},
+    audit::AuditEvent,
+};
+
+/// Appends an audit event (with storage retries). The event carries ids,
+/// codes and numbers only, never PII.
+pub(crate) async fn audit(
+    state: &AppState,
+    verification_id: Option<VerificationId>,
+    step: Step,
+    status: StepStatus,
+    code: Option<ErrorCode>,
+    actor: &str,
+    detail: serde_json::Value,
+) -> Result<(), ApiError> {
+    let event = AuditEvent {
+        at: state.clock.now(),
+        verification_id,
+        step,
+        status,
+        code,
+        actor: actor.to_owned(),
+        detail,
+    };
+    let log = state.backends.audit.clone();
+    state.retry_policy().run(|| log.append(event.clone())).await?;
+    tracing::info!(
+        verification_id = verification_id.map(|v| v.to_string()),
+        step = step.as_str(),
+        status = status.as_str(),
+        error_code = code.map(ErrorCode::as_str),
+        "audit"
+    );
+    Ok(())
+}

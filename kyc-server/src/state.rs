@@ -1,0 +1,198 @@
+//! Application state: configuration, backends and shared services.
+
+use crate::{
+    auth::TokenSigner,
+    backend::{AuditLog, KeyStore, ObjectStore, VerificationStore, memory},
+    clock::{Clock, SystemClock},
+    config::ServerConfig,
+    crypto::MasterKey,
+    limits::Limits,
+    retry::RetryPolicy,
+    telemetry::Metrics,
+};
+use std::{sync::Arc, time::Duration};
+
+/// The backends in use, as trait objects.
+#[derive(Debug, Clone)]
+pub struct Backends {
+    /// Images and raw engine output.
+    pub objects: Arc<dyn ObjectStore>,
+    /// Verification records.
+    pub verifications: Arc<dyn VerificationStore>,
+    /// API keys and usage.
+    pub keys: Arc<dyn KeyStore>,
+    /// The audit trail.
+    pub audit: Arc<dyn AuditLog>,
+}
+
+impl Backends {
+    /// Fresh in-memory backends (tests, examples).
+    pub fn memory() -> Self {
+        Self {
+            objects: Arc::new(memory::MemoryObjectStore::new()),
+            verifications: Arc::new(memory::MemoryVerificationStore::new()),
+            keys: Arc::new(memory::MemoryKeyStore::new()),
+            audit: Arc::new(memory::MemoryAuditLog::new()),
+        }
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartupError {
+    /// Bad configuration.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// The data directory could not be prepared.
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The master key could not be loaded or created.
+    #[error("master key: {0}")]
+    MasterKey(#[from] crate::crypto::CryptoError),
+    /// A backend could not be opened.
+    #[error("storage: {0}")]
+    Storage(#[from] crate::backend::StoreError),
+}
+
+/// Everything a request handler needs. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// Configuration.
+    pub config: Arc<ServerConfig>,
+    /// Storage backends.
+    pub backends: Backends,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// Client-token signer.
+    pub tokens: Arc<TokenSigner>,
+    /// Rate limits and quotas.
+    pub limits: Arc<Limits>,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    /// State over the given backends.
+    pub fn new(
+        config: ServerConfig,
+        backends: Backends,
+        clock: Arc<dyn Clock>,
+        token_key: [u8; 32],
+    ) -> Self {
+        let limits = Arc::new(Limits::new(&config.rate_limit, backends.keys.clone()));
+        Self {
+            config: Arc::new(config),
+            backends,
+            clock,
+            tokens: Arc::new(TokenSigner::new(token_key)),
+            limits,
+            metrics: Arc::new(Metrics::new()),
+        }
+    }
+
+    /// In-memory state with the system clock and a random token key.
+    pub fn memory(config: ServerConfig) -> Self {
+        let key = MasterKey::generate().derive(b"client-token-v1");
+        Self::new(config, Backends::memory(), Arc::new(SystemClock), key)
+    }
+
+    /// How storage calls are retried.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy {
+            retries: self.config.storage.retry_attempts,
+            base: Duration::from_millis(self.config.storage.retry_base_ms),
+        }
+    }
+}
+
+/// Loads the master key: `KYC_MASTER_KEY` if set, else the key file (created on first start).
+pub fn load_master_key(
+    config: &ServerConfig,
+    env_key: Option<String>,
+) -> Result<MasterKey, StartupError> {
+    match env_key.filter(|k| !k.trim().is_empty()) {
+        Some(k) => Ok(MasterKey::from_base64(&k)?),
+        None => Ok(MasterKey::load_or_create(&config.master_key_path())?),
+    }
+}
+
+/// Creates the data directory (mode 0700) if needed.
+pub fn prepare_data_dir(config: &ServerConfig) -> Result<(), StartupError> {
+    let path = &config.data_dir;
+    let err = |source| StartupError::DataDir { path: path.display().to_string(), source };
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(path).map_err(err)
+}
+
+#[cfg(feature = "local")]
+mod local_state {
+    use super::*;
+    use crate::backend::local::{
+        Database, LocalObjectStore, SqliteAuditLog, SqliteKeyStore, SqliteVerificationStore,
+    };
+
+    /// The embedded backends over a data directory.
+    #[derive(Debug, Clone)]
+    pub struct LocalBackends {
+        /// The trait objects.
+        pub backends: Backends,
+        /// The object store, for maintenance (temp-file cleanup).
+        pub objects: LocalObjectStore,
+        /// The database.
+        pub db: Arc<Database>,
+    }
+
+    impl LocalBackends {
+        /// Opens (creating on first start) the database and object store under `data_dir`.
+        pub fn open(config: &ServerConfig, master: Arc<MasterKey>) -> Result<Self, StartupError> {
+            prepare_data_dir(config)?;
+            let db = Database::open(&config.data_dir.join("kyc.db"), config.storage.durability)?;
+            let objects = LocalObjectStore::open(&config.data_dir, master)?;
+            Ok(Self {
+                backends: Backends {
+                    objects: Arc::new(objects.clone()),
+                    verifications: Arc::new(SqliteVerificationStore::new(db.clone())),
+                    keys: Arc::new(SqliteKeyStore::new(db.clone())),
+                    audit: Arc::new(SqliteAuditLog::new(db.clone())),
+                },
+                objects,
+                db,
+            })
+        }
+    }
+
+    impl AppState {
+        /// State over the embedded backends in `config.data_dir`.
+        pub fn local(
+            config: ServerConfig,
+            master_key_env: Option<String>,
+        ) -> Result<(Self, LocalBackends), StartupError> {
+            prepare_data_dir(&config)?;
+            let master = Arc::new(load_master_key(&config, master_key_env)?);
+            let local = LocalBackends::open(&config, master.clone())?;
+            let state = Self::new(
+                config,
+                local.backends.clone(),
+                Arc::new(SystemClock),
+                master.derive(b"client-token-v1"),
+            );
+            Ok((state, local))
+        }
+    }
+}
+
+#[cfg(feature = "local")]
+pub use local_state::LocalBackends;
