@@ -3,7 +3,8 @@
 //! Order of operations, chosen so that a crash at any point loses nothing
 //! and leaves no record pointing at a missing object:
 //!
-//! 1. validate and process the image (no state changes yet);
+//! 1. validate and process the image (no state changes yet; invalid input is
+//!    reported before anything else);
 //! 2. claim the verification's document slot with the upload's hash
 //!    (optimistic update: concurrent uploads of *different* images get 409);
 //! 3. write the object (atomic, retried);
@@ -81,14 +82,14 @@ async fn store_inner(
 ) -> Result<DocumentRecord, ApiError> {
     let v = get_live(state, id).await?;
     let sha256: String = Sha256::digest(&body).iter().map(|b| format!("{b:02x}")).collect();
-    if let Some(doc) = &v.document {
-        return if doc.sha256 == sha256 { Ok(doc.clone()) } else { Err(already_uploaded()) };
-    }
-
+    // bad input is reported as such, whatever state the verification is in
     let policy = state.config.upload;
     let processed = tokio::task::spawn_blocking(move || process(&body, &policy))
         .await
         .map_err(ApiError::internal)??;
+    if let Some(doc) = &v.document {
+        return if doc.sha256 == sha256 { Ok(doc.clone()) } else { Err(already_uploaded()) };
+    }
 
     let key = ObjectKey::id_upload(*id);
     let v = claim(state, v, &sha256).await?;

@@ -1,0 +1,178 @@
+//! The real `kyc` binary.
+
+use crate::harness::document_photo;
+use std::{
+    io::{BufRead, BufReader},
+    path::Path,
+    process::{Command, Output, Stdio},
+};
+
+fn kyc(data_dir: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_kyc"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("KYC_") || k == "RUST_LOG" {
+            c.env_remove(k);
+        }
+    }
+    c.arg("--data-dir").arg(data_dir).args(args);
+    c
+}
+
+fn run(data_dir: &Path, args: &[&str]) -> Output {
+    kyc(data_dir, args).output().unwrap()
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|_| {
+        panic!(
+            "stdout: {} stderr: {}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    })
+}
+
+#[test]
+fn keys_create_list_revoke() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(dir.path(), &["keys", "create", "--kind", "secret", "--json"]);
+    assert!(o.status.success());
+    let created = json(&o);
+    let key = created["key"].as_str().unwrap();
+    let id = created["id"].as_str().unwrap();
+    assert!(key.starts_with(&format!("kyc_sk_{id}_")));
+    let o = run(
+        dir.path(),
+        &["keys", "create", "--kind", "publishable", "--origin", "https://shop.example", "--json"],
+    );
+    assert_eq!(json(&o)["origins"][0], "https://shop.example");
+
+    let list = json(&run(dir.path(), &["keys", "list", "--json"]));
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert!(
+        !String::from_utf8_lossy(&run(dir.path(), &["keys", "list", "--json"]).stdout)
+            .contains(key),
+        "list never shows secrets"
+    );
+
+    let o = run(dir.path(), &["keys", "revoke", id, "--json"]);
+    assert_eq!(json(&o)["revoked"], true);
+    let list = json(&run(dir.path(), &["keys", "list", "--json"]));
+    assert!(list[0]["revokedAt"].is_string());
+
+    let o = run(dir.path(), &["keys", "create", "--kind", "publishable", "--json"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--origin"));
+    let o =
+        run(dir.path(), &["keys", "create", "--kind", "publishable", "--origin", "shop.example"]);
+    assert!(!o.status.success());
+    let o = run(dir.path(), &["keys", "revoke", "0000000000000000"]);
+    assert!(!o.status.success());
+}
+
+#[test]
+fn bad_configuration_fails_at_startup_naming_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let o =
+        kyc(dir.path(), &["keys", "list"]).env("KYC_RETENTION_DAYS", "forever").output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("KYC_RETENTION_DAYS"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    std::fs::write(dir.path().join("kyc.toml"), "[upload]\nmax_byte = 5\n").unwrap();
+    let o = run(dir.path(), &["serve"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("unknown field") && err.contains("max_byte"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_verify_reports_the_first_broken_link() {
+    use kyc_server::{
+        AppState, ServerConfig,
+        service::{upload::store_document, verifications::create},
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let config = ServerConfig { data_dir: dir.path().to_owned(), ..Default::default() };
+    {
+        let (state, _local) = AppState::local(config, None).unwrap();
+        let (v, _) = create(&state, "k1", &Default::default(), None, "k1").await.unwrap();
+        store_document(&state, &v.id, document_photo(0).into(), "k1").await.unwrap();
+        create(&state, "k1", &Default::default(), None, "k1").await.unwrap();
+    }
+    let o = run(dir.path(), &["audit", "verify", "--json"]);
+    assert!(o.status.success());
+    assert_eq!(json(&o), serde_json::json!({"ok": true, "records": 3}));
+
+    // an attacker with file access rewrites record 2 (dropping the append-only trigger first)
+    let db = rusqlite::Connection::open(dir.path().join("kyc.db")).unwrap();
+    let err = db
+        .execute(
+            "UPDATE audit_log SET event = replace(event, 'succeeded', 'failed') WHERE seq = 2",
+            [],
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("append-only"));
+    db.execute_batch("DROP TRIGGER audit_log_no_update").unwrap();
+    db.execute(
+        "UPDATE audit_log SET event = replace(event, 'succeeded', 'failed') WHERE seq = 2",
+        [],
+    )
+    .unwrap();
+    drop(db);
+    let o = run(dir.path(), &["audit", "verify", "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        json(&o),
+        serde_json::json!({"ok": false, "records": 1, "firstBroken": {"seq": 2, "kind": "hash_mismatch"}})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_prints_where_it_listens_and_tools_run_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = kyc(dir.path(), &["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let result = async {
+        assert!(line.starts_with("kyc listening on http://127.0.0.1:"), "{line}");
+        let base = line.split_whitespace().nth(3).unwrap().to_owned();
+        let http = reqwest::Client::new();
+        assert_eq!(http.get(format!("{base}/healthz")).send().await.unwrap().status(), 200);
+
+        // a key created by the CLI while the server runs works at once
+        let created = json(&run(dir.path(), &["keys", "create", "--kind", "secret", "--json"]));
+        let key = created["key"].as_str().unwrap();
+        let r =
+            http.post(format!("{base}/v1/verifications")).bearer_auth(key).send().await.unwrap();
+        assert_eq!(r.status(), 201);
+        let body: serde_json::Value = r.json().await.unwrap();
+        let r = http
+            .post(format!("{base}/upload-id"))
+            .bearer_auth(body["clientToken"].as_str().unwrap())
+            .body(document_photo(4))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode =
+                std::fs::metadata(dir.path().join("master.key")).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let o = run(dir.path(), &["audit", "verify", "--json"]);
+        assert_eq!(json(&o)["ok"], true);
+    }
+    .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    result
+}

@@ -1,0 +1,13 @@
+//! HTTP integration tests: `app(state).oneshot(request)`, no sockets, except
+//! the `cli` module, which runs the real `kyc` binary.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+mod harness;
+
+mod auth;
+mod cli;
+mod limits;
+mod openapi;
+mod storage;
+mod upload;
+mod verifications;
