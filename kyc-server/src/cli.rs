@@ -130,10 +130,16 @@ fn load_config(cli: &Cli, listen: Option<String>) -> anyhow::Result<ServerConfig
     Ok(ServerConfig::load(&overrides, env_lookup)?)
 }
 
+/// Threads for blocking work (SQLite, files, image decoding). A small cap
+/// keeps memory bounded under load (every thread keeps its own malloc arena)
+/// without limiting throughput, which is CPU-bound.
+const BLOCKING_THREADS: usize = 16;
+
 /// Runs a parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(BLOCKING_THREADS)
         .build()
         .context("starting the runtime")
         .and_then(|rt| rt.block_on(dispatch(cli)));

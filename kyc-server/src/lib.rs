@@ -7,6 +7,7 @@ pub mod backend;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod cpu_pool;
 pub mod crypto;
 pub mod error;
 pub mod limits;

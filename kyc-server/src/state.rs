@@ -5,6 +5,7 @@ use crate::{
     backend::{AuditLog, KeyStore, ObjectStore, VerificationStore, memory},
     clock::{Clock, SystemClock},
     config::ServerConfig,
+    cpu_pool::CpuPool,
     crypto::MasterKey,
     limits::Limits,
     retry::RetryPolicy,
@@ -76,6 +77,8 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// Metrics.
     pub metrics: Arc<Metrics>,
+    /// Threads for CPU-heavy work (image decoding), one per core.
+    pub cpu: Arc<CpuPool>,
 }
 
 impl AppState {
@@ -94,6 +97,7 @@ impl AppState {
             tokens: Arc::new(TokenSigner::new(token_key)),
             limits,
             metrics: Arc::new(Metrics::new()),
+            cpu: CpuPool::per_core(),
         }
     }
 

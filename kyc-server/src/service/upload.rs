@@ -39,13 +39,22 @@ fn already_uploaded() -> ApiError {
     )
 }
 
+/// A stored document and when it expires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    /// The document record.
+    pub document: DocumentRecord,
+    /// The verification's (and so the document's) retention deadline.
+    pub expires_at: kyc_core::Timestamp,
+}
+
 /// Validates, strips and stores `body` as the verification's document.
 pub async fn store_document(
     state: &AppState,
     id: &VerificationId,
     body: Bytes,
     actor: &str,
-) -> Result<DocumentRecord, ApiError> {
+) -> Result<Stored, ApiError> {
     tracing::Span::current().record("verification_id", id.to_string());
     let result = store_inner(state, id, body, actor).await;
     if let Err(e) = &result {
@@ -79,16 +88,20 @@ async fn store_inner(
     id: &VerificationId,
     body: Bytes,
     actor: &str,
-) -> Result<DocumentRecord, ApiError> {
+) -> Result<Stored, ApiError> {
     let v = get_live(state, id).await?;
+    let expires_at = v.expires_at;
     let sha256: String = Sha256::digest(&body).iter().map(|b| format!("{b:02x}")).collect();
     // bad input is reported as such, whatever state the verification is in
     let policy = state.config.upload;
-    let processed = tokio::task::spawn_blocking(move || process(&body, &policy))
-        .await
-        .map_err(ApiError::internal)??;
+    let processed =
+        state.cpu.run(move || process(&body, &policy)).await.map_err(ApiError::internal)??;
     if let Some(doc) = &v.document {
-        return if doc.sha256 == sha256 { Ok(doc.clone()) } else { Err(already_uploaded()) };
+        return if doc.sha256 == sha256 {
+            Ok(Stored { document: doc.clone(), expires_at })
+        } else {
+            Err(already_uploaded())
+        };
     }
 
     let key = ObjectKey::id_upload(*id);
@@ -96,7 +109,8 @@ async fn store_inner(
     let Some(v) = v else {
         // a concurrent request with the same bytes finished first
         let done = get_live(state, id).await?;
-        return done.document.ok_or_else(already_uploaded);
+        let document = done.document.ok_or_else(already_uploaded)?;
+        return Ok(Stored { document, expires_at });
     };
 
     let meta = ObjectMeta { content_type: processed.format.mime_type().to_owned() };
@@ -125,7 +139,7 @@ async fn store_inner(
         "reoriented": processed.reoriented,
     });
     audit(state, Some(*id), Step::Upload, StepStatus::Succeeded, None, actor, detail).await?;
-    Ok(record)
+    Ok(Stored { document: record, expires_at })
 }
 
 /// Claims the document slot for `sha256`. `Ok(None)`: the same upload already completed.
