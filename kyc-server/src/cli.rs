@@ -62,7 +62,7 @@ pub enum KeysCommand {
         /// Secret (server to server) or publishable (browser, origin-bound).
         #[arg(long, value_enum)]
         kind: KindArg,
-        /// Allowed browser origin, e.g. https://shop.example (publishable keys; repeatable).
+        /// Allowed browser origin, e.g. `https://shop.example` (publishable keys; repeatable).
         #[arg(long = "origin", value_name = "URL")]
         origins: Vec<String>,
         /// Output format.
