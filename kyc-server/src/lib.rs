@@ -10,6 +10,8 @@ pub mod config;
 pub mod cpu_pool;
 pub mod crypto;
 pub mod error;
+#[cfg(any(test, feature = "testing"))]
+pub mod fixtures;
 pub mod limits;
 pub mod retry;
 pub mod service;

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use kyc_core::{
     Timestamp, VerificationId,
-    api::v1::{KeyKind, VerificationStatus},
+    api::v1::{DocumentSummary, KeyKind, VerificationStatus},
 };
 use serde::{Deserialize, Serialize};
 use std::{collections::BTreeMap, fmt};
@@ -81,23 +81,14 @@ pub enum PutMode {
     Create,
 }
 
-/// The stored document of a verification.
+/// The stored document of a verification: where it is, and its wire summary.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocumentRecord {
     /// Object path.
     pub object: String,
-    /// `image/jpeg` or `image/png`.
-    pub content_type: String,
-    /// Width after orientation.
-    pub width: u32,
-    /// Height after orientation.
-    pub height: u32,
-    /// Stored size.
-    pub size_bytes: u64,
-    /// Hex SHA-256 of the bytes as uploaded.
-    pub sha256: String,
-    /// When it was stored.
-    pub uploaded_at: Timestamp,
+    /// What `GET /v1/verifications/{id}` shows about it.
+    #[serde(flatten)]
+    pub summary: DocumentSummary,
 }
 
 /// A verification record.

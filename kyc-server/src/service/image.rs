@@ -122,34 +122,8 @@ pub fn process(bytes: &[u8], policy: &UploadPolicy) -> Result<ProcessedImage, Ap
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::{contains, jpeg, with_exif};
     use kyc_core::ErrorCode;
-
-    pub(crate) fn jpeg(w: u32, h: u32) -> Vec<u8> {
-        let img = image::RgbImage::from_fn(w, h, |x, y| {
-            image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
-        });
-        let mut out = Cursor::new(Vec::new());
-        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80)
-            .encode_image(&img)
-            .unwrap();
-        out.into_inner()
-    }
-
-    /// Inserts an EXIF APP1 segment (orientation + a GPS-looking string) after SOI.
-    fn with_exif(jpeg: &[u8], orientation: u16) -> Vec<u8> {
-        let mut tiff = vec![b'I', b'I', 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0];
-        tiff.extend_from_slice(&orientation.to_le_bytes());
-        tiff.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
-        tiff.extend_from_slice(b"GPSLatitude 51.5007");
-        let mut payload = b"Exif\0\0".to_vec();
-        payload.extend(tiff);
-        let mut out = jpeg[..2].to_vec();
-        out.extend_from_slice(&[0xFF, 0xE1]);
-        out.extend_from_slice(&u16::try_from(payload.len() + 2).unwrap().to_be_bytes());
-        out.extend(payload);
-        out.extend_from_slice(&jpeg[2..]);
-        out
-    }
 
     #[test]
     fn keeps_clean_jpegs_byte_for_byte_apart_from_metadata() {
@@ -164,12 +138,12 @@ mod tests {
         let tagged = with_exif(&jpeg(800, 600), 6);
         let p = process(&tagged, &UploadPolicy::default()).unwrap();
         assert_eq!((p.width, p.height, p.reoriented), (600, 800, true));
-        assert!(!p.bytes.windows(3).any(|w| w == b"GPS"));
-        assert!(!p.bytes.windows(4).any(|w| w == b"Exif"));
+        assert!(!contains(&p.bytes, b"GPS"));
+        assert!(!contains(&p.bytes, b"Exif"));
         let plain = with_exif(&jpeg(800, 600), 1);
         let p = process(&plain, &UploadPolicy::default()).unwrap();
         assert_eq!((p.width, p.height, p.reoriented, p.metadata_removed), (800, 600, false, 1));
-        assert!(!p.bytes.windows(3).any(|w| w == b"GPS"));
+        assert!(!contains(&p.bytes, b"GPS"));
     }
 
     #[test]

@@ -25,7 +25,7 @@ use crate::{
 use bytes::Bytes;
 use kyc_core::{
     ErrorCode, VerificationId,
-    api::v1::{Step, StepStatus, VerificationStatus},
+    api::v1::{DocumentSummary, Step, StepStatus, VerificationStatus},
 };
 use sha2::{Digest, Sha256};
 
@@ -97,7 +97,7 @@ async fn store_inner(
     let processed =
         state.cpu.run(move || process(&body, &policy)).await.map_err(ApiError::internal)??;
     if let Some(doc) = &v.document {
-        return if doc.sha256 == sha256 {
+        return if doc.summary.sha256 == sha256 {
             Ok(Stored { document: doc.clone(), expires_at })
         } else {
             Err(already_uploaded())
@@ -121,20 +121,22 @@ async fn store_inner(
 
     let record = DocumentRecord {
         object: key.path(),
-        content_type: meta.content_type.clone(),
-        width: processed.width,
-        height: processed.height,
-        size_bytes,
-        sha256: sha256.clone(),
-        uploaded_at: state.clock.now(),
+        summary: DocumentSummary {
+            content_type: meta.content_type.clone(),
+            width: processed.width,
+            height: processed.height,
+            size_bytes,
+            sha256: sha256.clone(),
+            uploaded_at: state.clock.now(),
+        },
     };
     commit(state, v, &record).await?;
     state.metrics.uploads.inc();
     let detail = serde_json::json!({
-        "contentType": record.content_type,
-        "sizeBytes": record.size_bytes,
-        "width": record.width,
-        "height": record.height,
+        "contentType": record.summary.content_type,
+        "sizeBytes": record.summary.size_bytes,
+        "width": record.summary.width,
+        "height": record.summary.height,
         "metadataRemoved": processed.metadata_removed,
         "reoriented": processed.reoriented,
     });
@@ -151,7 +153,7 @@ async fn claim(
     let store = state.backends.verifications.clone();
     for _ in 0..5 {
         if let Some(doc) = &v.document {
-            return if doc.sha256 == sha256 { Ok(None) } else { Err(already_uploaded()) };
+            return if doc.summary.sha256 == sha256 { Ok(None) } else { Err(already_uploaded()) };
         }
         let now = state.clock.now();
         if let Some(c) = &v.upload_claim {
@@ -183,7 +185,11 @@ async fn commit(
     let store = state.backends.verifications.clone();
     for _ in 0..5 {
         if let Some(doc) = &v.document {
-            return if doc.sha256 == record.sha256 { Ok(()) } else { Err(already_uploaded()) };
+            return if doc.summary.sha256 == record.summary.sha256 {
+                Ok(())
+            } else {
+                Err(already_uploaded())
+            };
         }
         let mut next = v.clone();
         next.document = Some(record.clone());

@@ -10,8 +10,8 @@ use crate::{
 use kyc_core::{
     ErrorCode, Timestamp, VerificationId,
     api::v1::{
-        CreateVerificationRequest, DocumentSummary, Step, StepStatus, TimelineEntry,
-        VerificationStatus, VerificationView,
+        CreateVerificationRequest, Step, StepStatus, TimelineEntry, VerificationStatus,
+        VerificationView,
     },
 };
 use sha2::{Digest, Sha256};
@@ -116,14 +116,7 @@ pub async fn view(state: &AppState, id: &VerificationId) -> Result<VerificationV
         expires_at: v.expires_at,
         external_ref: v.external_ref,
         metadata: v.metadata,
-        document: v.document.map(|d| DocumentSummary {
-            content_type: d.content_type,
-            width: d.width,
-            height: d.height,
-            size_bytes: d.size_bytes,
-            sha256: d.sha256,
-            uploaded_at: d.uploaded_at,
-        }),
+        document: v.document.map(|d| d.summary),
         timeline: records
             .into_iter()
             .map(|r| TimelineEntry {

@@ -10,7 +10,7 @@ use http_body_util::BodyExt;
 use kyc_core::{Timestamp, api::v1::KeyKind};
 use kyc_server::{AppState, Backends, ServerConfig, app, auth::generate_key, clock::ManualClock};
 use serde_json::Value;
-use std::{io::Cursor, path::PathBuf, sync::Arc};
+use std::sync::Arc;
 use tower::ServiceExt;
 
 pub(crate) const T0: i64 = 1_764_064_800_000; // 2025-11-25T10:00:00Z
@@ -141,73 +141,6 @@ impl ClockExt for ManualClock {
     }
 }
 
-/// A real document photo from the shared test set (`../shared/data/documents/generated`).
-pub(crate) fn document_photo(index: usize) -> Vec<u8> {
-    let dir =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/documents/generated");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "jpg"))
-        .collect();
-    files.sort();
-    std::fs::read(&files[index % files.len()]).unwrap()
-}
-
-/// A synthetic JPEG of `w`×`h`.
-pub(crate) fn jpeg(w: u32, h: u32) -> Vec<u8> {
-    let img =
-        image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 251) as u8, (y % 241) as u8, 90]));
-    let mut out = Cursor::new(Vec::new());
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85).encode_image(&img).unwrap();
-    out.into_inner()
-}
-
-/// A synthetic PNG of `w`×`h` with a text chunk carrying "personal" metadata.
-pub(crate) fn png_with_text(w: u32, h: u32) -> Vec<u8> {
-    let img =
-        image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 200) as u8, (y % 200) as u8, 30]));
-    let mut out = Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    let png = out.into_inner();
-    // insert a tEXt chunk after IHDR (8 + 25 bytes)
-    let data = b"Author\0Jane Q. Citizen";
-    let mut chunk = Vec::new();
-    chunk.extend_from_slice(&(data.len() as u32).to_be_bytes());
-    chunk.extend_from_slice(b"tEXt");
-    chunk.extend_from_slice(data);
-    let crc = crc32(&[b"tEXt".as_slice(), data].concat());
-    chunk.extend_from_slice(&crc.to_be_bytes());
-    [&png[..33], &chunk, &png[33..]].concat()
-}
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut c = 0xFFFF_FFFFu32;
-    for &b in bytes {
-        c ^= u32::from(b);
-        for _ in 0..8 {
-            c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
-        }
-    }
-    !c
-}
-
-/// Inserts an EXIF APP1 segment with GPS-like content and `orientation` after SOI.
-pub(crate) fn with_exif(jpeg: &[u8], orientation: u16) -> Vec<u8> {
-    let mut tiff = vec![b'I', b'I', 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0];
-    tiff.extend_from_slice(&orientation.to_le_bytes());
-    tiff.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
-    tiff.extend_from_slice(b"GPSLatitude 48.8584 N GPSLongitude 2.2945 E");
-    let mut payload = b"Exif\0\0".to_vec();
-    payload.extend(tiff);
-    let mut out = jpeg[..2].to_vec();
-    out.extend_from_slice(&[0xFF, 0xE1]);
-    out.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
-    out.extend(payload);
-    out.extend_from_slice(&jpeg[2..]);
-    out
-}
-
-pub(crate) fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
-}
+pub(crate) use kyc_server::fixtures::{
+    contains, document_photo, jpeg, png_header, png_with_text, with_exif,
+};

@@ -269,3 +269,90 @@ async fn health_readiness_and_metrics() {
     assert!(text.contains("kyc_http_request_duration_seconds_bucket"));
     assert!(!text.contains(&sk), "no secrets in metrics");
 }
+
+/// Every update loses an optimistic-concurrency race.
+#[derive(Debug)]
+struct AlwaysContended(MemoryVerificationStore);
+
+#[async_trait]
+impl VerificationStore for AlwaysContended {
+    async fn create(
+        &self,
+        v: &Verification,
+        i: Option<&IdempotencyClaim>,
+    ) -> Result<CreateOutcome, StoreError> {
+        self.0.create(v, i).await
+    }
+    async fn get(&self, id: &VerificationId) -> Result<Verification, StoreError> {
+        self.0.get(id).await
+    }
+    async fn update(&self, _: &Verification) -> Result<Verification, StoreError> {
+        Err(StoreError::Conflict)
+    }
+    async fn delete(&self, id: &VerificationId) -> Result<(), StoreError> {
+        self.0.delete(id).await
+    }
+    async fn list_expired(
+        &self,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<VerificationId>, StoreError> {
+        self.0.list_expired(now, limit).await
+    }
+}
+
+#[tokio::test]
+async fn endless_write_contention_is_a_409_conflict() {
+    let h = Harness::with(
+        fast_retries(),
+        Backends {
+            verifications: Arc::new(AlwaysContended(MemoryVerificationStore::new())),
+            ..Backends::memory()
+        },
+    );
+    let sk = h.secret().await;
+    let (_, ct) = h.verification(&sk).await;
+    h.upload("/upload-id", &ct, document_photo(0), "image/jpeg")
+        .await
+        .assert_error(409, "conflict");
+}
+
+/// An audit log whose backend fails with an error that must not leak.
+#[derive(Debug)]
+struct BrokenAudit;
+
+#[async_trait]
+impl kyc_server::backend::AuditLog for BrokenAudit {
+    async fn append(
+        &self,
+        _: kyc_core::audit::AuditEvent,
+    ) -> Result<kyc_core::audit::AuditRecord, StoreError> {
+        Err(StoreError::backend(std::io::Error::other("corrupt page in /var/lib/secret/kyc.db")))
+    }
+    async fn for_verification(
+        &self,
+        _: &VerificationId,
+    ) -> Result<Vec<kyc_core::audit::AuditRecord>, StoreError> {
+        Ok(vec![])
+    }
+    async fn scan(
+        &self,
+        _: u64,
+        _: usize,
+    ) -> Result<Vec<kyc_core::audit::AuditRecord>, StoreError> {
+        Ok(vec![])
+    }
+}
+
+#[tokio::test]
+async fn internal_errors_answer_500_without_details() {
+    let h = Harness::with(
+        fast_retries(),
+        Backends { audit: Arc::new(BrokenAudit), ..Backends::memory() },
+    );
+    let sk = h.secret().await;
+    let r = h.post_json("/v1/verifications", &sk, "{}").await;
+    r.assert_error(500, "internal");
+    assert_eq!(r.json()["message"], "internal error");
+    assert!(!String::from_utf8_lossy(&r.body).contains("secret"));
+}

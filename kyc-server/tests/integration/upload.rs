@@ -3,7 +3,7 @@ use axum::{
     body::Body,
     http::{Request, header},
 };
-use kyc_server::ServerConfig;
+use kyc_server::{ServerConfig, fixtures::join_all};
 
 #[tokio::test]
 async fn uploads_a_real_document_and_reads_it_back() {
@@ -90,7 +90,7 @@ async fn png_is_stored_as_png_without_text_chunks() {
     let h = Harness::new();
     let sk = h.secret().await;
     let (id, ct) = h.verification(&sk).await;
-    let png = png_with_text(900, 640);
+    let png = png_with_text(900, 640, "Jane Q. Citizen");
     assert!(contains(&png, b"Jane Q. Citizen"));
     let r = h.upload("/upload-id", &ct, png, "application/octet-stream").await;
     assert_eq!(r.status, 200, "{:?}", r.json());
@@ -168,14 +168,7 @@ async fn rejects_small_huge_and_broken_images() {
         .assert_error(422, "image_too_small");
 
     // a decompression bomb: a valid PNG header announcing 20000 × 20000 pixels
-    let mut bomb = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut ihdr = b"IHDR".to_vec();
-    ihdr.extend_from_slice(&20_000u32.to_be_bytes());
-    ihdr.extend_from_slice(&20_000u32.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
-    bomb.extend_from_slice(&13u32.to_be_bytes());
-    bomb.extend_from_slice(&ihdr);
-    bomb.extend_from_slice(&crc(&ihdr).to_be_bytes());
+    let bomb = png_header(20_000, 20_000);
     h.upload("/upload-id", &ct, bomb, "image/png").await.assert_error(422, "image_too_large");
 
     let photo = document_photo(1);
@@ -188,17 +181,6 @@ async fn rejects_small_huge_and_broken_images() {
         *b = 0xFF; // marker soup where the scan should be
     }
     h.upload("/upload-id", &ct, scrambled, "image/jpeg").await.assert_error(422, "malformed_image");
-}
-
-fn crc(bytes: &[u8]) -> u32 {
-    let mut c = 0xFFFF_FFFFu32;
-    for &b in bytes {
-        c ^= u32::from(b);
-        for _ in 0..8 {
-            c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
-        }
-    }
-    !c
 }
 
 #[tokio::test]
@@ -224,8 +206,8 @@ async fn concurrent_uploads_leave_exactly_one_consistent_document() {
     let sk = h.secret().await;
     let (id, ct) = h.verification(&sk).await;
     let photos: Vec<Vec<u8>> = (0..6).map(|i| document_photo(i % 3)).collect();
-    let futures = photos.iter().map(|p| h.upload("/upload-id", &ct, p.clone(), "image/jpeg"));
-    let results = futures_join(futures).await;
+    let results =
+        join_all(photos.iter().map(|p| h.upload("/upload-id", &ct, p.clone(), "image/jpeg"))).await;
     let ok: Vec<usize> =
         results.iter().enumerate().filter(|(_, r)| r.status == 200).map(|(i, _)| i).collect();
     assert!(!ok.is_empty());
@@ -236,32 +218,6 @@ async fn concurrent_uploads_leave_exactly_one_consistent_document() {
     for i in ok {
         assert_eq!(stored, photos[i], "every 200 answered for the bytes that are stored");
     }
-}
-
-async fn futures_join<F: std::future::Future>(futs: impl Iterator<Item = F>) -> Vec<F::Output> {
-    let handles: Vec<_> = futs.map(|f| Box::pin(f)).collect();
-    let mut out = Vec::new();
-    let mut set = Vec::new();
-    for f in handles {
-        set.push(f);
-    }
-    // drive them concurrently on the current task
-    let mut results: Vec<Option<F::Output>> = (0..set.len()).map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (f, r) in set.iter_mut().zip(results.iter_mut()) {
-            if r.is_none() {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => *r = Some(v),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending { std::task::Poll::Pending } else { std::task::Poll::Ready(()) }
-    })
-    .await;
-    out.extend(results.into_iter().map(Option::unwrap));
-    out
 }
 
 #[tokio::test]

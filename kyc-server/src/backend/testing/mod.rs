@@ -13,6 +13,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::*;
+use crate::fixtures::join_all;
 use kyc_core::{
     Timestamp, VerificationId,
     api::v1::{KeyKind, Step, StepStatus, VerificationStatus},
@@ -126,37 +127,9 @@ pub async fn object_store_suite(store: &dyn ObjectStore) {
 }
 
 async fn futures_join(store: &dyn ObjectStore, key: ObjectKey) -> Vec<Result<(), StoreError>> {
-    let bodies: Vec<Bytes> = (0..8u8).map(|i| Bytes::from(vec![i; 1000])).collect();
     let m = meta("image/jpeg");
-    let futs = bodies.into_iter().map(|b| store.put(&key, b, &m, PutMode::Create));
-    let mut out = Vec::new();
-    // poll all at once so backends that are truly concurrent race
-    let joined = std::pin::pin!(join_all(futs.collect()));
-    out.extend(joined.await);
-    out
-}
-
-/// A minimal join_all (avoids a dependency on `futures`).
-async fn join_all<F: std::future::Future>(futs: Vec<F>) -> Vec<F::Output> {
-    let mut handles: Vec<_> = futs.into_iter().map(|f| Some(Box::pin(f))).collect();
-    let mut outputs: Vec<Option<F::Output>> = handles.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (h, o) in handles.iter_mut().zip(outputs.iter_mut()) {
-            if let Some(f) = h {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => {
-                        *o = Some(v);
-                        *h = None;
-                    }
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending { std::task::Poll::Pending } else { std::task::Poll::Ready(()) }
-    })
-    .await;
-    outputs.into_iter().map(|o| o.unwrap()).collect()
+    let bodies: Vec<Bytes> = (0..8u8).map(|i| Bytes::from(vec![i; 1000])).collect();
+    join_all(bodies.into_iter().map(|b| store.put(&key, b, &m, PutMode::Create))).await
 }
 
 /// [`VerificationStore`] contract.
@@ -300,8 +273,7 @@ pub async fn audit_log_suite(log: &dyn AuditLog) {
     assert_eq!(log.scan(start, 1).await.unwrap(), vec![a], "scan honours after and limit");
 
     // concurrent appends are serialised into one chain
-    let appends: Vec<_> = (0..16).map(|_| log.append(event(StepStatus::Succeeded))).collect();
-    let results = join_all(appends).await;
+    let results = join_all((0..16).map(|_| log.append(event(StepStatus::Succeeded)))).await;
     assert!(results.iter().all(Result::is_ok));
     let mut verifier = ChainVerifier::new();
     let mut after = 0;
