@@ -48,6 +48,29 @@ pub enum ErrorCode {
     VerificationExpired,
     /// A concurrent update won; retry the request.
     Conflict,
+    // ---- liveness and faces ------------------------------------------------
+    /// No face was found where one is required.
+    NoFaceFound,
+    /// `POST /start-liveness` has not been called (or its session is gone).
+    LivenessNotStarted,
+    /// The liveness challenge's deadline has passed.
+    ChallengeExpired,
+    /// The session already received its maximum number of frames.
+    FrameLimitExceeded,
+    /// The same `frameId` was sent before with different bytes.
+    FrameConflict,
+    /// The frame's timestamp is not later than the previous frame's.
+    FrameOutOfOrder,
+    /// The frame belongs to another session (wrong nonce, or its bytes were already used elsewhere).
+    FrameReplayed,
+    /// `GET /verify` was called before every gesture was performed.
+    LivenessIncomplete,
+    /// Too many failed liveness attempts: the verification is locked for review.
+    LivenessLocked,
+    /// The verification has no document to compare the live face with.
+    DocumentMissing,
+    /// The face engine is unavailable (circuit open); retry after `Retry-After`.
+    FaceEngineUnavailable,
     // ---- server side -----------------------------------------------------
     /// Storage is unavailable after retries; retry later.
     StorageUnavailable,
@@ -75,6 +98,17 @@ impl ErrorCode {
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::VerificationExpired => "verification_expired",
             Self::Conflict => "conflict",
+            Self::NoFaceFound => "no_face_found",
+            Self::LivenessNotStarted => "liveness_not_started",
+            Self::ChallengeExpired => "challenge_expired",
+            Self::FrameLimitExceeded => "frame_limit_exceeded",
+            Self::FrameConflict => "frame_conflict",
+            Self::FrameOutOfOrder => "frame_out_of_order",
+            Self::FrameReplayed => "frame_replayed",
+            Self::LivenessIncomplete => "liveness_incomplete",
+            Self::LivenessLocked => "liveness_locked",
+            Self::DocumentMissing => "document_missing",
+            Self::FaceEngineUnavailable => "face_engine_unavailable",
             Self::StorageUnavailable => "storage_unavailable",
             Self::Internal => "internal",
         }
@@ -98,6 +132,17 @@ impl ErrorCode {
         Self::IdempotencyKeyReused,
         Self::VerificationExpired,
         Self::Conflict,
+        Self::NoFaceFound,
+        Self::LivenessNotStarted,
+        Self::ChallengeExpired,
+        Self::FrameLimitExceeded,
+        Self::FrameConflict,
+        Self::FrameOutOfOrder,
+        Self::FrameReplayed,
+        Self::LivenessIncomplete,
+        Self::LivenessLocked,
+        Self::DocumentMissing,
+        Self::FaceEngineUnavailable,
         Self::StorageUnavailable,
         Self::Internal,
     ];

@@ -52,6 +52,41 @@ pub enum Command {
     /// Inspect the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Run the face engine on image files.
+    #[cfg(feature = "face-onnx")]
+    #[command(subcommand)]
+    Face(FaceCommand),
+}
+
+/// `kyc face …`
+#[cfg(feature = "face-onnx")]
+#[derive(Debug, Subcommand)]
+pub enum FaceCommand {
+    /// Similarity (0–100) of the largest face in A and in B, and whether it
+    /// reaches `liveness.match_threshold`.
+    Compare {
+        /// First image (JPEG or PNG).
+        a: PathBuf,
+        /// Second image.
+        b: PathBuf,
+        /// Treat both images as live camera frames (default: documents/photos).
+        #[arg(long)]
+        live: bool,
+        /// Output format.
+        #[command(flatten)]
+        out: Output,
+    },
+    /// Faces, landmarks, pose, eye openness and quality of one image.
+    Inspect {
+        /// The image (JPEG or PNG).
+        image: PathBuf,
+        /// Treat the image as a live camera frame (default: a document/photo).
+        #[arg(long)]
+        live: bool,
+        /// Output format.
+        #[command(flatten)]
+        out: Output,
+    },
 }
 
 /// `kyc keys …`
@@ -160,6 +195,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(AuditCommand::Verify { out }) => {
             audit_verify(&load_config(&cli, None)?, *out).await
         }
+        #[cfg(feature = "face-onnx")]
+        Command::Face(cmd) => face(&load_config(&cli, None)?, cmd).await,
     }
 }
 
@@ -342,5 +379,117 @@ async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
     }
     state.limits.flush(state.clock.now()).await;
     tracing::info!("kyc server stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints a typed error (JSON with `--json`) and returns exit code 3.
+#[cfg(feature = "face-onnx")]
+fn typed_failure(json: bool, code: kyc_core::ErrorCode, message: &str) -> anyhow::Result<ExitCode> {
+    if json {
+        print_line(&serde_json::json!({"code": code, "message": message}).to_string())?;
+    } else {
+        let mut err = std::io::stderr().lock();
+        writeln!(err, "kyc: {code}: {message}")?;
+    }
+    Ok(ExitCode::from(3))
+}
+
+#[cfg(feature = "face-onnx")]
+async fn face(config: &ServerConfig, cmd: &FaceCommand) -> anyhow::Result<ExitCode> {
+    use crate::backend::{
+        face::{FaceEngine, FaceImage, ImageKind, ProviderError},
+        local::face::LocalFaceEngine,
+    };
+    use kyc_core::ErrorCode;
+    let engine = LocalFaceEngine::load(&config.face, crate::cpu_pool::CpuPool::per_core())?;
+    let read = |p: &PathBuf| -> anyhow::Result<FaceImage> {
+        Ok(FaceImage(std::fs::read(p).with_context(|| format!("reading {}", p.display()))?.into()))
+    };
+    let kind = |live: bool| if live { ImageKind::LiveFrame } else { ImageKind::Document };
+    match cmd {
+        FaceCommand::Compare { a, b, live, out } => {
+            let (ia, ib) = (read(a)?, read(b)?);
+            let result = match engine.compare((&ia, kind(*live)), &[(ib, kind(*live))]).await {
+                Ok(r) => r.into_iter().next().flatten(),
+                Err(ProviderError::Rejected(why)) if why.starts_with("no face") => {
+                    return typed_failure(
+                        out.json,
+                        ErrorCode::NoFaceFound,
+                        &format!("no face in {}", a.display()),
+                    );
+                }
+                Err(ProviderError::Rejected(why)) => {
+                    return typed_failure(out.json, ErrorCode::MalformedImage, &format!("{why}"));
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let Some(m) = result else {
+                return typed_failure(
+                    out.json,
+                    ErrorCode::NoFaceFound,
+                    &format!("no face in {}", b.display()),
+                );
+            };
+            let threshold = config.liveness.match_threshold;
+            let matched = m.similarity >= threshold;
+            if out.json {
+                let v = serde_json::json!({
+                    "similarity": m.similarity, "match": matched, "threshold": threshold,
+                    "rawScore": m.raw_score, "model": engine.name(),
+                });
+                print_line(&v.to_string())?;
+            } else {
+                let verdict = if matched { "match" } else { "no match" };
+                print_line(&format!(
+                    "similarity {:.1} ({verdict}) at threshold {threshold}; raw {:.4} ({})",
+                    m.similarity,
+                    m.raw_score,
+                    engine.name()
+                ))?;
+            }
+        }
+        FaceCommand::Inspect { image, live, out } => {
+            let analysis = match engine.analyze(&read(image)?, kind(*live)).await {
+                Ok(a) => a,
+                Err(ProviderError::Rejected(why)) => {
+                    return typed_failure(
+                        out.json,
+                        ErrorCode::MalformedImage,
+                        &format!("{}: {why}", image.display()),
+                    );
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if out.json {
+                print_line(&serde_json::to_string(&analysis)?)?;
+            } else {
+                print_line(&format!(
+                    "{}x{}, {} face(s)",
+                    analysis.width,
+                    analysis.height,
+                    analysis.faces.len()
+                ))?;
+                for f in &analysis.faces {
+                    let b = f.bounding_box;
+                    let pose = f.pose.map_or("pose n/a".to_owned(), |p| {
+                        format!(
+                            "yaw {:.1} pitch {:.1} roll {:.1} eyes {:.2}/{:.2}",
+                            p.yaw_deg, p.pitch_deg, p.roll_deg, p.left_eye_open, p.right_eye_open
+                        )
+                    });
+                    print_line(&format!(
+                        "  score {:.2} box {:.0},{:.0} {:.0}x{:.0}; {pose}; brightness {:.0} sharpness {:.0}",
+                        f.score,
+                        b.x,
+                        b.y,
+                        b.width,
+                        b.height,
+                        f.quality.brightness,
+                        f.quality.sharpness
+                    ))?;
+                }
+            }
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -32,7 +32,18 @@ pub const fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::DocumentAlreadyUploaded | ErrorCode::Conflict => StatusCode::CONFLICT,
         ErrorCode::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::VerificationExpired => StatusCode::GONE,
-        ErrorCode::StorageUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::NoFaceFound => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::LivenessNotStarted
+        | ErrorCode::LivenessIncomplete
+        | ErrorCode::DocumentMissing => StatusCode::CONFLICT,
+        ErrorCode::ChallengeExpired => StatusCode::GONE,
+        ErrorCode::FrameLimitExceeded => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::FrameConflict | ErrorCode::FrameReplayed => StatusCode::CONFLICT,
+        ErrorCode::FrameOutOfOrder => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::LivenessLocked => StatusCode::LOCKED,
+        ErrorCode::StorageUnavailable | ErrorCode::FaceEngineUnavailable => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         // codes added later default to a server error until mapped here
         _ => StatusCode::INTERNAL_SERVER_ERROR,

@@ -3,7 +3,7 @@
 //! shared specimen photos, and a dependency-free `join_all`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::{future::Future, io::Cursor, path::PathBuf, pin::Pin, task::Poll};
+use std::{io::Cursor, path::PathBuf};
 
 /// A JPEG of `w`×`h` with a gradient (quality 85), no metadata.
 pub fn jpeg(w: u32, h: u32) -> Vec<u8> {
@@ -94,26 +94,4 @@ pub fn document_photo(index: usize) -> Vec<u8> {
     std::fs::read(&files[index % files.len()]).unwrap()
 }
 
-/// Polls all futures concurrently on the current task; outputs in input order.
-pub async fn join_all<F: Future>(futs: impl IntoIterator<Item = F>) -> Vec<F::Output> {
-    let mut pending: Vec<Option<Pin<Box<F>>>> =
-        futs.into_iter().map(|f| Some(Box::pin(f))).collect();
-    let mut outputs: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut waiting = false;
-        for (slot, out) in pending.iter_mut().zip(outputs.iter_mut()) {
-            if let Some(f) = slot {
-                match f.as_mut().poll(cx) {
-                    Poll::Ready(v) => {
-                        *out = Some(v);
-                        *slot = None;
-                    }
-                    Poll::Pending => waiting = true,
-                }
-            }
-        }
-        if waiting { Poll::Pending } else { Poll::Ready(()) }
-    })
-    .await;
-    outputs.into_iter().map(|o| o.unwrap()).collect()
-}
+pub use crate::util::join_all;

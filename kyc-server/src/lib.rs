@@ -17,6 +17,7 @@ pub mod retry;
 pub mod service;
 mod state;
 pub mod telemetry;
+pub mod util;
 
 pub use api::app;
 pub use config::ServerConfig;

@@ -2,7 +2,9 @@
 
 use crate::{
     auth::TokenSigner,
-    backend::{AuditLog, KeyStore, ObjectStore, VerificationStore, memory},
+    backend::{
+        AuditLog, JobQueue, KeyStore, LivenessStore, ObjectStore, VerificationStore, memory,
+    },
     clock::{Clock, SystemClock},
     config::ServerConfig,
     cpu_pool::CpuPool,
@@ -24,6 +26,10 @@ pub struct Backends {
     pub keys: Arc<dyn KeyStore>,
     /// The audit trail.
     pub audit: Arc<dyn AuditLog>,
+    /// Liveness sessions and frames.
+    pub liveness: Arc<dyn LivenessStore>,
+    /// Jobs between pipeline steps.
+    pub jobs: Arc<dyn JobQueue>,
 }
 
 impl Backends {
@@ -34,6 +40,8 @@ impl Backends {
             verifications: Arc::new(memory::MemoryVerificationStore::new()),
             keys: Arc::new(memory::MemoryKeyStore::new()),
             audit: Arc::new(memory::MemoryAuditLog::new()),
+            liveness: Arc::new(memory::MemoryLivenessStore::new()),
+            jobs: Arc::new(memory::MemoryJobQueue::new()),
         }
     }
 }
@@ -145,7 +153,8 @@ pub fn prepare_data_dir(config: &ServerConfig) -> Result<(), StartupError> {
 mod local_state {
     use super::*;
     use crate::backend::local::{
-        Database, LocalObjectStore, SqliteAuditLog, SqliteKeyStore, SqliteVerificationStore,
+        Database, LocalObjectStore, SqliteAuditLog, SqliteJobQueue, SqliteKeyStore,
+        SqliteLivenessStore, SqliteVerificationStore,
     };
 
     /// The embedded backends over a data directory.
@@ -171,6 +180,8 @@ mod local_state {
                     verifications: Arc::new(SqliteVerificationStore::new(db.clone())),
                     keys: Arc::new(SqliteKeyStore::new(db.clone())),
                     audit: Arc::new(SqliteAuditLog::new(db.clone())),
+                    liveness: Arc::new(SqliteLivenessStore::new(db.clone())),
+                    jobs: Arc::new(SqliteJobQueue::new(db.clone())),
                 },
                 objects,
                 db,

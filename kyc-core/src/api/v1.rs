@@ -4,7 +4,10 @@
 //! integrators consume them. Each one is snapshot-tested so an accidental wire
 //! change fails a test.
 
-use crate::{ErrorCode, Timestamp, VerificationId};
+use crate::{
+    ErrorCode, Timestamp, VerificationId,
+    challenge::{ChallengePrompt, Gesture, Progress, StepState},
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -29,6 +32,12 @@ pub enum VerificationStatus {
     Created,
     /// The document image is stored.
     DocumentUploaded,
+    /// The liveness challenge passed and the live face matches the document.
+    LivenessPassed,
+    /// A person must review it (uncertain face match, or too many failed attempts).
+    Review,
+    /// The live face clearly does not match the document.
+    Rejected,
 }
 
 /// A pipeline step, as shown in the timeline and in logs.
@@ -42,6 +51,10 @@ pub enum Step {
     Upload,
     /// Retention: expiry and erasure.
     Retention,
+    /// The liveness challenge.
+    Liveness,
+    /// Document face against live face.
+    FaceMatch,
 }
 
 impl Step {
@@ -51,6 +64,8 @@ impl Step {
             Self::Verification => "verification",
             Self::Upload => "upload",
             Self::Retention => "retention",
+            Self::Liveness => "liveness",
+            Self::FaceMatch => "face_match",
         }
     }
 }
@@ -201,7 +216,7 @@ pub struct TimelineEntry {
 }
 
 /// `GET /v1/verifications/{id}` response.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VerificationView {
     /// The verification.
@@ -221,8 +236,190 @@ pub struct VerificationView {
     /// The stored document, once uploaded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document: Option<DocumentSummary>,
+    /// The liveness result with its evidence, once evaluated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub liveness: Option<LivenessEvidence>,
     /// What happened so far, oldest first.
     pub timeline: Vec<TimelineEntry>,
+}
+
+/// The coarse liveness status a client sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LivenessStatus {
+    /// Gestures performed and the live face matches the document.
+    Passed,
+    /// This attempt failed; another may be started if attempts are left.
+    Failed,
+    /// A person will review it.
+    Review,
+}
+
+/// `POST /start-liveness` response: what to show the user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StartLivenessResponse {
+    /// Nonce, deadline, number of gestures and the first one.
+    pub challenge: ChallengePrompt,
+    /// Frames this session accepts.
+    pub max_frames: u32,
+    /// Failed attempts left for this verification (including this one).
+    pub attempts_left: u32,
+}
+
+/// `POST /submit-frame` JSON body (multipart: the same fields, `image` as a file).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SubmitFrameRequest {
+    /// Client-chosen id, unique within the session (1–64 of `A–Z a–z 0–9 _ -`).
+    pub frame_id: String,
+    /// The challenge nonce from `POST /start-liveness`.
+    pub nonce: String,
+    /// The JPEG or PNG frame, base64.
+    pub image: String,
+    /// When the frame was captured (defaults to the time it was received).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub captured_at: Option<Timestamp>,
+}
+
+impl std::fmt::Debug for SubmitFrameRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SubmitFrameRequest")
+            .field("frame_id", &self.frame_id)
+            .field("image_len", &self.image.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Something to fix in the user's framing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FrameIssue {
+    /// No face in the frame.
+    NoFace,
+    /// More than one face.
+    MultipleFaces,
+    /// The face is too small: come closer.
+    TooFar,
+    /// The face fills the frame: move back.
+    TooClose,
+    /// Too dark.
+    TooDark,
+    /// Too bright.
+    TooBright,
+    /// Blurred (movement or focus).
+    Blurry,
+    /// The face is not centred.
+    OffCenter,
+}
+
+/// `POST /submit-frame` response: per-frame feedback.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FrameFeedback {
+    /// The frame this answers.
+    pub frame_id: String,
+    /// Exactly one usable face was found.
+    pub face_found: bool,
+    /// Faces found.
+    pub faces: u32,
+    /// What to fix, if anything.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub issues: Vec<FrameIssue>,
+    /// Gestures done, the one to do now, and a hint.
+    pub progress: Progress,
+    /// When the challenge ends.
+    pub deadline: Timestamp,
+}
+
+/// `GET /verify` response: a coarse status, no scores, no personal data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyResponse {
+    /// The outcome.
+    pub status: LivenessStatus,
+    /// Failed attempts still allowed (0 when locked).
+    pub attempts_left: u32,
+}
+
+/// One frame's measurements, as kept for reviewers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FrameSample {
+    /// The frame.
+    pub frame_id: String,
+    /// When it was captured.
+    pub at: Timestamp,
+    /// Whether one usable face was found.
+    pub face_present: bool,
+    /// Yaw, degrees (positive: the person's own left).
+    pub yaw_deg: f32,
+    /// Pitch, degrees (positive: up).
+    pub pitch_deg: f32,
+    /// Left eye openness 0–1.
+    pub left_eye_open: f32,
+    /// Right eye openness 0–1.
+    pub right_eye_open: f32,
+}
+
+/// Why one gesture passed or failed: its frames, curve and threshold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GestureEvidence {
+    /// The gesture asked for.
+    pub gesture: Gesture,
+    /// Whether it was done.
+    pub state: StepState,
+    /// When the step became active.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<Timestamp>,
+    /// When it was recognised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<Timestamp>,
+    /// Peak measure (degrees for turns; eye openness relative to the baseline for blinks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak: Option<f32>,
+    /// The threshold the peak was compared with.
+    pub threshold: f32,
+    /// The frames while the step was active: the observed yaw and eye-openness curve.
+    pub frames: Vec<FrameSample>,
+}
+
+/// The face comparison behind a liveness result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FaceMatchEvidence {
+    /// The engine and model (e.g. `local-onnx/dlib-resnet-v1`).
+    pub engine: String,
+    /// Similarity needed to pass (0–100).
+    pub threshold: f32,
+    /// Average document-to-live similarity (0–100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub average: Option<f32>,
+    /// Per live frame: its similarity with the document.
+    pub document_similarities: Vec<(String, f32)>,
+    /// Lowest similarity between the live frames (one face throughout?).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub same_face_min: Option<f32>,
+}
+
+/// The liveness result with everything a reviewer needs (secret-key view).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LivenessEvidence {
+    /// The outcome of the last evaluated attempt.
+    pub status: LivenessStatus,
+    /// Stable reason codes (`wrong_gesture`, `expired`, `face_mismatch`, …).
+    pub reasons: Vec<String>,
+    /// When it was evaluated.
+    pub evaluated_at: Timestamp,
+    /// Failed attempts so far.
+    pub failed_attempts: u32,
+    /// Per gesture: frames, curve, threshold.
+    pub gestures: Vec<GestureEvidence>,
+    /// The face comparison, when liveness got that far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub face_match: Option<FaceMatchEvidence>,
 }
 
 /// Every error response body: `{"code": "...", "message": "..."}`.
@@ -347,6 +544,7 @@ mod tests {
                 sha256: "00".repeat(32),
                 uploaded_at: t(1_764_064_801_000),
             }),
+            liveness: None,
             timeline: vec![
                 TimelineEntry {
                     at: t(1_764_064_800_000),

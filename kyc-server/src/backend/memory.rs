@@ -2,7 +2,8 @@
 //! Nothing survives the process.
 
 use super::{
-    ApiKeyRecord, AuditLog, CreateOutcome, IdempotencyClaim, KeyStore, ObjectKey, ObjectMeta,
+    ApiKeyRecord, AuditLog, CreateOutcome, DeadJob, FrameId, FrameRecord, IdempotencyClaim, Job,
+    JobQueue, JobStats, KeyStore, LivenessSession, LivenessStore, NewJob, ObjectKey, ObjectMeta,
     ObjectStore, PutMode, StoreError, StoredObject, Verification, VerificationStore,
 };
 use async_trait::async_trait;
@@ -48,7 +49,7 @@ impl ObjectStore for MemoryObjectStore {
         if mode == PutMode::Create && objects.contains_key(key) {
             return Err(StoreError::Conflict);
         }
-        objects.insert(*key, StoredObject { body, meta: meta.clone() });
+        objects.insert(key.clone(), StoredObject { body, meta: meta.clone() });
         Ok(())
     }
 
@@ -241,5 +242,257 @@ impl AuditLog for MemoryAuditLog {
         let records = lock(&self.records);
         let start = usize::try_from(after).unwrap_or(usize::MAX).min(records.len());
         Ok(records[start..].iter().take(limit).cloned().collect())
+    }
+}
+
+#[derive(Debug, Default)]
+struct LivenessTables {
+    sessions: HashMap<String, LivenessSession>,
+    /// (session, frame id) → record
+    frames: BTreeMap<(String, String), FrameRecord>,
+}
+
+/// Liveness sessions and frames in maps.
+#[derive(Debug, Default)]
+pub struct MemoryLivenessStore {
+    tables: Mutex<LivenessTables>,
+}
+
+impl MemoryLivenessStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+#[async_trait]
+impl LivenessStore for MemoryLivenessStore {
+    async fn create_session(&self, s: &LivenessSession) -> Result<(), StoreError> {
+        let mut t = lock(&self.tables);
+        if t.sessions.contains_key(&s.id) {
+            return Err(StoreError::Conflict);
+        }
+        t.sessions.insert(s.id.clone(), s.clone());
+        Ok(())
+    }
+
+    async fn get_session(&self, id: &str) -> Result<LivenessSession, StoreError> {
+        lock(&self.tables).sessions.get(id).cloned().ok_or(StoreError::NotFound)
+    }
+
+    async fn latest_session(
+        &self,
+        verification: &VerificationId,
+    ) -> Result<Option<LivenessSession>, StoreError> {
+        Ok(lock(&self.tables)
+            .sessions
+            .values()
+            .filter(|s| s.verification_id == *verification)
+            .max_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)))
+            .cloned())
+    }
+
+    async fn update_session(&self, s: &LivenessSession) -> Result<LivenessSession, StoreError> {
+        let mut t = lock(&self.tables);
+        let current = t.sessions.get_mut(&s.id).ok_or(StoreError::NotFound)?;
+        if current.version != s.version {
+            return Err(StoreError::Conflict);
+        }
+        let mut next = s.clone();
+        next.version += 1;
+        *current = next.clone();
+        Ok(next)
+    }
+
+    async fn put_frame(&self, f: &FrameRecord) -> Result<(), StoreError> {
+        let mut t = lock(&self.tables);
+        let k = (f.session_id.clone(), f.frame_id.to_string());
+        if t.frames.contains_key(&k) {
+            return Err(StoreError::Conflict);
+        }
+        t.frames.insert(k, f.clone());
+        Ok(())
+    }
+
+    async fn get_frame(&self, session: &str, frame: &FrameId) -> Result<FrameRecord, StoreError> {
+        lock(&self.tables)
+            .frames
+            .get(&(session.to_owned(), frame.to_string()))
+            .cloned()
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn frame_by_hash(&self, sha256: &str) -> Result<Option<FrameRecord>, StoreError> {
+        Ok(lock(&self.tables).frames.values().find(|f| f.sha256 == sha256).cloned())
+    }
+
+    async fn delete_verification(&self, verification: &VerificationId) -> Result<(), StoreError> {
+        let mut t = lock(&self.tables);
+        t.sessions.retain(|_, s| s.verification_id != *verification);
+        t.frames.retain(|_, f| f.verification_id != *verification);
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone)]
+struct QueuedJob {
+    job: NewJob,
+    attempts: u32,
+    lease: Option<(String, Timestamp)>,
+    last_error: Option<String>,
+}
+
+#[derive(Debug, Default)]
+struct QueueTables {
+    next_id: u64,
+    jobs: BTreeMap<u64, QueuedJob>,
+    dead: BTreeMap<u64, DeadJob>,
+}
+
+/// A job queue in memory.
+#[derive(Debug, Default)]
+pub struct MemoryJobQueue {
+    tables: Mutex<QueueTables>,
+}
+
+impl MemoryJobQueue {
+    /// An empty queue.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+fn parse_job_id(id: &str) -> Result<u64, StoreError> {
+    id.parse().map_err(|_| StoreError::NotFound)
+}
+
+#[async_trait]
+impl JobQueue for MemoryJobQueue {
+    async fn enqueue(&self, job: &NewJob) -> Result<String, StoreError> {
+        let mut t = lock(&self.tables);
+        if let Some(key) = &job.dedupe_key
+            && let Some((id, _)) =
+                t.jobs.iter().find(|(_, j)| j.job.dedupe_key.as_ref() == Some(key))
+        {
+            return Ok(id.to_string());
+        }
+        t.next_id += 1;
+        let id = t.next_id;
+        t.jobs
+            .insert(id, QueuedJob { job: job.clone(), attempts: 0, lease: None, last_error: None });
+        Ok(id.to_string())
+    }
+
+    async fn lease(
+        &self,
+        now: Timestamp,
+        lease_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        let mut t = lock(&self.tables);
+        let mut out = Vec::new();
+        for (id, q) in t.jobs.iter_mut() {
+            if out.len() >= limit {
+                break;
+            }
+            let free = q.lease.as_ref().is_none_or(|(_, until)| *until <= now);
+            if q.job.run_at <= now && free {
+                q.attempts += 1;
+                let token = format!("{id}-{}", q.attempts);
+                q.lease = Some((token.clone(), now.add_millis(lease_ms)));
+                out.push(Job {
+                    id: id.to_string(),
+                    kind: q.job.kind.clone(),
+                    dedupe_key: q.job.dedupe_key.clone(),
+                    payload: q.job.payload.clone(),
+                    attempts: q.attempts,
+                    max_attempts: q.job.max_attempts,
+                    lease_token: token,
+                    last_error: q.last_error.clone(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn complete(&self, job: &Job) -> Result<(), StoreError> {
+        let mut t = lock(&self.tables);
+        let id = parse_job_id(&job.id)?;
+        match t.jobs.get(&id) {
+            Some(q) if q.lease.as_ref().is_some_and(|(tok, _)| *tok == job.lease_token) => {
+                t.jobs.remove(&id);
+                Ok(())
+            }
+            _ => Err(StoreError::Conflict),
+        }
+    }
+
+    async fn retry_later(
+        &self,
+        job: &Job,
+        error: &str,
+        run_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut t = lock(&self.tables);
+        let id = parse_job_id(&job.id)?;
+        match t.jobs.get_mut(&id) {
+            Some(q) if q.lease.as_ref().is_some_and(|(tok, _)| *tok == job.lease_token) => {
+                q.lease = None;
+                q.job.run_at = run_at;
+                q.last_error = Some(error.to_owned());
+                Ok(())
+            }
+            _ => Err(StoreError::Conflict),
+        }
+    }
+
+    async fn dead_letter(&self, job: &Job, error: &str, now: Timestamp) -> Result<(), StoreError> {
+        let mut t = lock(&self.tables);
+        let id = parse_job_id(&job.id)?;
+        match t.jobs.get(&id) {
+            Some(q) if q.lease.as_ref().is_some_and(|(tok, _)| *tok == job.lease_token) => {
+                let q = t.jobs.remove(&id).ok_or(StoreError::Conflict)?;
+                t.dead.insert(
+                    id,
+                    DeadJob {
+                        id: id.to_string(),
+                        kind: q.job.kind,
+                        dedupe_key: q.job.dedupe_key,
+                        payload: q.job.payload,
+                        attempts: q.attempts,
+                        max_attempts: q.job.max_attempts,
+                        last_error: error.to_owned(),
+                        failed_at: now,
+                    },
+                );
+                Ok(())
+            }
+            _ => Err(StoreError::Conflict),
+        }
+    }
+
+    async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadJob>, StoreError> {
+        Ok(lock(&self.tables).dead.values().take(limit).cloned().collect())
+    }
+
+    async fn requeue_dead(&self, id: &str, now: Timestamp) -> Result<(), StoreError> {
+        let mut t = lock(&self.tables);
+        let n = parse_job_id(id)?;
+        let d = t.dead.remove(&n).ok_or(StoreError::NotFound)?;
+        let job = NewJob {
+            kind: d.kind,
+            dedupe_key: d.dedupe_key,
+            payload: d.payload,
+            run_at: now,
+            max_attempts: d.max_attempts,
+        };
+        t.jobs
+            .insert(n, QueuedJob { job, attempts: 0, lease: None, last_error: Some(d.last_error) });
+        Ok(())
+    }
+
+    async fn stats(&self) -> Result<JobStats, StoreError> {
+        let t = lock(&self.tables);
+        Ok(JobStats { pending: t.jobs.len() as u64, dead: t.dead.len() as u64 })
     }
 }

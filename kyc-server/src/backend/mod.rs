@@ -18,6 +18,7 @@
 //!
 //! Backends store and return evidence; they never decide.
 
+pub mod face;
 pub mod memory;
 
 #[cfg(feature = "local")]
@@ -169,6 +170,84 @@ pub trait KeyStore: Send + Sync + fmt::Debug + 'static {
     async fn revoke(&self, id: &str, at: Timestamp) -> Result<(), StoreError>;
     /// Adds `n` requests to a key's count for `day` (days since the Unix epoch, UTC).
     async fn add_usage(&self, key_id: &str, day: i64, n: u64) -> Result<u64, StoreError>;
+}
+
+/// Liveness sessions and the frames submitted to them.
+///
+/// Contract:
+/// * `create_session` fails with [`StoreError::Conflict`] if the id exists.
+/// * `update_session` succeeds only if the stored version equals
+///   `s.version`; it stores `s` with `version + 1` and returns it (else
+///   `Conflict`, or `NotFound`).
+/// * `latest_session` returns the verification's most recently created session.
+/// * `put_frame` fails with `Conflict` if the session already has that frame id.
+/// * `frame_by_hash` finds any stored frame with these bytes, in any session.
+/// * `delete_verification` removes every session and frame of the verification; idempotent.
+#[async_trait]
+pub trait LivenessStore: Send + Sync + fmt::Debug + 'static {
+    /// Stores a new session (version 1).
+    async fn create_session(&self, s: &LivenessSession) -> Result<(), StoreError>;
+    /// Reads a session.
+    async fn get_session(&self, id: &str) -> Result<LivenessSession, StoreError>;
+    /// The verification's newest session.
+    async fn latest_session(
+        &self,
+        verification: &VerificationId,
+    ) -> Result<Option<LivenessSession>, StoreError>;
+    /// Optimistic update; see the contract.
+    async fn update_session(&self, s: &LivenessSession) -> Result<LivenessSession, StoreError>;
+    /// Stores a frame record.
+    async fn put_frame(&self, f: &FrameRecord) -> Result<(), StoreError>;
+    /// Reads a frame record.
+    async fn get_frame(&self, session: &str, frame: &FrameId) -> Result<FrameRecord, StoreError>;
+    /// A stored frame with these bytes, if any.
+    async fn frame_by_hash(&self, sha256: &str) -> Result<Option<FrameRecord>, StoreError>;
+    /// Erases a verification's sessions and frames.
+    async fn delete_verification(&self, verification: &VerificationId) -> Result<(), StoreError>;
+}
+
+/// A durable job queue with leases, retries and a dead-letter table.
+///
+/// Contract:
+/// * `enqueue` returns the job id; with a dedupe key, while a job with that
+///   key is pending no second one is created (the first one's id is returned).
+/// * `lease` hands out due jobs (`run_at <= now`, not leased or lease
+///   expired), at most `limit`, each to one caller at a time until
+///   `now + lease_ms`, counting the attempt. A job whose worker died is leased
+///   again after its lease expires (at-least-once delivery).
+/// * `complete`, `retry_later` and `dead_letter` need the current lease
+///   token (otherwise `Conflict`): the first removes the job, the second
+///   makes it due again at `run_at`, the third moves it to the dead letters.
+/// * `requeue_dead` moves a dead letter back to the queue, due now, with its
+///   attempts reset; unknown id → `NotFound`.
+#[async_trait]
+pub trait JobQueue: Send + Sync + fmt::Debug + 'static {
+    /// Adds a job.
+    async fn enqueue(&self, job: &NewJob) -> Result<String, StoreError>;
+    /// Leases due jobs.
+    async fn lease(
+        &self,
+        now: Timestamp,
+        lease_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError>;
+    /// Removes a finished job.
+    async fn complete(&self, job: &Job) -> Result<(), StoreError>;
+    /// Makes a failed job due again later.
+    async fn retry_later(
+        &self,
+        job: &Job,
+        error: &str,
+        run_at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Moves a job to the dead letters.
+    async fn dead_letter(&self, job: &Job, error: &str, now: Timestamp) -> Result<(), StoreError>;
+    /// Dead letters, oldest first.
+    async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadJob>, StoreError>;
+    /// Puts a dead letter back in the queue.
+    async fn requeue_dead(&self, id: &str, now: Timestamp) -> Result<(), StoreError>;
+    /// Pending and dead counts.
+    async fn stats(&self) -> Result<JobStats, StoreError>;
 }
 
 /// The append-only audit trail. No update or delete, by design.

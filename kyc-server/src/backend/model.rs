@@ -3,22 +3,63 @@
 use bytes::Bytes;
 use kyc_core::{
     Timestamp, VerificationId,
-    api::v1::{DocumentSummary, KeyKind, VerificationStatus},
+    api::v1::{DocumentSummary, FrameFeedback, KeyKind, LivenessEvidence, VerificationStatus},
+    challenge::{Observation, PendingChallenge},
 };
 use serde::{Deserialize, Serialize};
 use std::{collections::BTreeMap, fmt};
 
+/// A client-chosen frame id: 1–64 characters of `A–Z a–z 0–9 _ -`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct FrameId(String);
+
+impl FrameId {
+    /// The id as given.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for FrameId {
+    type Error = &'static str;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        let ok = !s.is_empty()
+            && s.len() <= 64
+            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if ok {
+            Ok(Self(s))
+        } else {
+            Err("frameId must be 1-64 characters of A-Z, a-z, 0-9, _ and -")
+        }
+    }
+}
+
+impl From<FrameId> for String {
+    fn from(f: FrameId) -> Self {
+        f.0
+    }
+}
+
+impl fmt::Display for FrameId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// What an object is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ObjectKind {
     /// The uploaded identity document.
     IdUpload,
+    /// One camera frame of the liveness step.
+    LiveFrame(FrameId),
 }
 
 /// The key of a stored object. Built only from typed parts, so it can never
 /// contain a path traversal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ObjectKey {
     /// The verification the object belongs to (and whose data key encrypts it).
     pub verification_id: VerificationId,
@@ -33,10 +74,16 @@ impl ObjectKey {
         Self { verification_id, kind: ObjectKind::IdUpload }
     }
 
+    /// `kyc-live-frames/{verificationId}/{frameId}.jpg`.
+    pub fn live_frame(verification_id: VerificationId, frame: FrameId) -> Self {
+        Self { verification_id, kind: ObjectKind::LiveFrame(frame) }
+    }
+
     /// The object's path, e.g. `kyc-id-uploads/{verificationId}.jpg`.
     pub fn path(&self) -> String {
-        match self.kind {
+        match &self.kind {
             ObjectKind::IdUpload => format!("kyc-id-uploads/{}.jpg", self.verification_id),
+            ObjectKind::LiveFrame(f) => format!("kyc-live-frames/{}/{f}.jpg", self.verification_id),
         }
     }
 }
@@ -92,7 +139,7 @@ pub struct DocumentRecord {
 }
 
 /// A verification record.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Verification {
     /// Id.
     pub id: VerificationId,
@@ -116,6 +163,12 @@ pub struct Verification {
     /// concurrent uploads of different images cannot interleave.
     #[serde(default)]
     pub upload_claim: Option<UploadClaim>,
+    /// The latest evaluated liveness attempt, with its evidence.
+    #[serde(default)]
+    pub liveness: Option<LivenessEvidence>,
+    /// Failed liveness attempts so far.
+    #[serde(default)]
+    pub failed_liveness_attempts: u32,
 }
 
 /// A claim on a verification's document slot by one upload (by content hash).
@@ -151,7 +204,7 @@ pub struct IdempotencyClaim {
 }
 
 /// What `create` did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum CreateOutcome {
     /// A new verification was stored.
     Created,
@@ -195,5 +248,142 @@ impl fmt::Debug for ApiKeyRecord {
 /// Every object path (or, ending in `/`, directory prefix) a verification can
 /// own, so that erasure finds them all on any backend.
 pub fn verification_prefixes(id: &VerificationId) -> Vec<String> {
-    vec![ObjectKey::id_upload(*id).path()]
+    vec![ObjectKey::id_upload(*id).path(), format!("kyc-live-frames/{id}/")]
+}
+
+/// Where a liveness session stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionStatus {
+    /// Accepting frames.
+    Active,
+    /// Gestures passed; the face comparison is waiting for the face engine (a job).
+    Processing,
+    /// Finished: see the verification's liveness evidence.
+    Finished,
+}
+
+/// One frame's place in a session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionFrame {
+    /// The frame.
+    pub frame_id: FrameId,
+    /// What the face engine saw (the challenge's input).
+    pub observation: Observation,
+}
+
+/// A liveness session: the server-side half of one challenge and what was observed.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct LivenessSession {
+    /// Random id (hex).
+    pub id: String,
+    /// The verification.
+    pub verification_id: VerificationId,
+    /// Optimistic-concurrency version, starting at 1.
+    pub version: u64,
+    /// The expected answers. Never sent to a client.
+    pub challenge: PendingChallenge,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// Status.
+    pub status: SessionStatus,
+    /// Accepted frames, in capture order.
+    pub frames: Vec<SessionFrame>,
+}
+
+impl fmt::Debug for LivenessSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LivenessSession")
+            .field("id", &self.id)
+            .field("verification_id", &self.verification_id)
+            .field("version", &self.version)
+            .field("status", &self.status)
+            .field("frames", &self.frames.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A submitted frame: its hash (for idempotency and replay detection) and
+/// the exact feedback that was answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrameRecord {
+    /// The session.
+    pub session_id: String,
+    /// The verification.
+    pub verification_id: VerificationId,
+    /// The frame.
+    pub frame_id: FrameId,
+    /// Hex SHA-256 of the frame bytes.
+    pub sha256: String,
+    /// When it was received.
+    pub received_at: Timestamp,
+    /// What was answered (replayed verbatim for an idempotent retry).
+    pub feedback: FrameFeedback,
+}
+
+/// A job to enqueue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewJob {
+    /// What to run (e.g. `face_match`).
+    pub kind: String,
+    /// At most one pending job per key (e.g. `face_match:{session}`).
+    pub dedupe_key: Option<String>,
+    /// Arguments (ids only, never PII).
+    pub payload: serde_json::Value,
+    /// Not before.
+    pub run_at: Timestamp,
+    /// Attempts before the job is dead-lettered.
+    pub max_attempts: u32,
+}
+
+/// A leased job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    /// Backend-assigned id.
+    pub id: String,
+    /// What to run.
+    pub kind: String,
+    /// Its dedupe key.
+    pub dedupe_key: Option<String>,
+    /// Arguments.
+    pub payload: serde_json::Value,
+    /// Attempts so far, including this one.
+    pub attempts: u32,
+    /// Attempts before dead-lettering.
+    pub max_attempts: u32,
+    /// Proof of this lease (completing with a stale token is `Conflict`).
+    pub lease_token: String,
+    /// The previous attempt's error.
+    pub last_error: Option<String>,
+}
+
+/// A job that used up its attempts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeadJob {
+    /// Id (as in the dead-letter table).
+    pub id: String,
+    /// What it ran.
+    pub kind: String,
+    /// Its dedupe key.
+    pub dedupe_key: Option<String>,
+    /// Arguments.
+    pub payload: serde_json::Value,
+    /// Attempts made.
+    pub attempts: u32,
+    /// The job's attempt budget (restored when it is requeued).
+    pub max_attempts: u32,
+    /// The last error.
+    pub last_error: String,
+    /// When it was dead-lettered.
+    pub failed_at: Timestamp,
+}
+
+/// Counts of jobs by state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobStats {
+    /// Waiting or leased.
+    pub pending: u64,
+    /// Dead-lettered.
+    pub dead: u64,
 }

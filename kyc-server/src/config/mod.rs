@@ -128,6 +128,42 @@ impl Default for StorageConfig {
     }
 }
 
+/// `[liveness]`: the challenge and the face-match policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LivenessConfig {
+    /// The gesture challenge (gestures, steps, `ttl_ms` = session lifetime, thresholds).
+    pub challenge: kyc_core::challenge::ChallengePolicy,
+    /// Frames one session accepts.
+    pub max_frames_per_session: u32,
+    /// Failed liveness attempts before the verification is locked for review.
+    pub max_failed_attempts: u32,
+    /// Average document-to-live similarity (0–100) needed to pass.
+    pub match_threshold: f32,
+    /// Below this average similarity the match fails outright; between it and
+    /// `match_threshold` the verification goes to review.
+    pub reject_below: f32,
+    /// Similarity (0–100) live frames must reach with each other to count as
+    /// one and the same face throughout.
+    pub same_face_threshold: f32,
+    /// Live frames compared with the document (spread over the session).
+    pub frames_compared: usize,
+}
+
+impl Default for LivenessConfig {
+    fn default() -> Self {
+        Self {
+            challenge: kyc_core::challenge::ChallengePolicy::default(),
+            max_frames_per_session: 300,
+            max_failed_attempts: 5,
+            match_threshold: 85.0,
+            reject_below: 60.0,
+            same_face_threshold: 85.0,
+            frames_compared: 5,
+        }
+    }
+}
+
 /// The whole configuration. Every field has a default that works on a fresh machine.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -156,6 +192,11 @@ pub struct ServerConfig {
     pub cors: CorsConfig,
     /// Storage behaviour.
     pub storage: StorageConfig,
+    /// Liveness challenge and face-match policy.
+    pub liveness: LivenessConfig,
+    /// The local face engine.
+    #[cfg(feature = "face-onnx")]
+    pub face: crate::backend::local::face::LocalFaceConfig,
 }
 
 impl Default for ServerConfig {
@@ -173,6 +214,9 @@ impl Default for ServerConfig {
             rate_limit: RateLimitConfig::default(),
             cors: CorsConfig::default(),
             storage: StorageConfig::default(),
+            liveness: LivenessConfig::default(),
+            #[cfg(feature = "face-onnx")]
+            face: Default::default(),
         }
     }
 }
@@ -372,6 +416,29 @@ impl ServerConfig {
         }
         if self.storage.retry_attempts > 10 {
             return Err(invalid("storage.retry_attempts", "must be at most 10"));
+        }
+        self.liveness.challenge.validate().map_err(|e| invalid("liveness.challenge", e))?;
+        let l = &self.liveness;
+        if l.max_frames_per_session == 0 || l.max_frames_per_session > 10_000 {
+            return Err(invalid("liveness.max_frames_per_session", "must be between 1 and 10000"));
+        }
+        if l.max_failed_attempts == 0 {
+            return Err(invalid("liveness.max_failed_attempts", "must be positive"));
+        }
+        for (name, v) in [
+            ("liveness.match_threshold", l.match_threshold),
+            ("liveness.reject_below", l.reject_below),
+            ("liveness.same_face_threshold", l.same_face_threshold),
+        ] {
+            if !(0.0..=100.0).contains(&v) {
+                return Err(invalid(name, "must be between 0 and 100"));
+            }
+        }
+        if l.reject_below > l.match_threshold {
+            return Err(invalid("liveness.reject_below", "must not exceed match_threshold"));
+        }
+        if !(1..=20).contains(&l.frames_compared) {
+            return Err(invalid("liveness.frames_compared", "must be between 1 and 20"));
         }
         tracing_subscriber::EnvFilter::try_new(&self.log.filter)
             .map_err(|e| invalid("log.filter", e))?;

@@ -51,6 +51,8 @@ pub async fn create(
         metadata: req.metadata.clone(),
         document: None,
         upload_claim: None,
+        liveness: None,
+        failed_liveness_attempts: 0,
     };
     let claim = match idempotency_key {
         Some(k) => {
@@ -117,6 +119,7 @@ pub async fn view(state: &AppState, id: &VerificationId) -> Result<VerificationV
         external_ref: v.external_ref,
         metadata: v.metadata,
         document: v.document.map(|d| d.summary),
+        liveness: v.liveness,
         timeline: records
             .into_iter()
             .map(|r| TimelineEntry {

@@ -71,6 +71,49 @@ const SCHEMA: &[&str] = &[
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
      CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+    // version 2: liveness sessions and frames, the job queue
+    "CREATE TABLE liveness_sessions (
+        id TEXT PRIMARY KEY,
+        verification_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        record TEXT NOT NULL
+     ) STRICT;
+     CREATE INDEX liveness_sessions_verification ON liveness_sessions(verification_id, created_at);
+     CREATE TABLE liveness_frames (
+        session_id TEXT NOT NULL,
+        frame_id TEXT NOT NULL,
+        verification_id TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        record TEXT NOT NULL,
+        PRIMARY KEY (session_id, frame_id)
+     ) STRICT;
+     CREATE INDEX liveness_frames_sha256 ON liveness_frames(sha256);
+     CREATE INDEX liveness_frames_verification ON liveness_frames(verification_id);
+     CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        dedupe_key TEXT,
+        payload TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        max_attempts INTEGER NOT NULL,
+        run_at INTEGER NOT NULL,
+        lease_token TEXT,
+        lease_until INTEGER,
+        last_error TEXT
+     ) STRICT;
+     CREATE UNIQUE INDEX jobs_dedupe ON jobs(dedupe_key);
+     CREATE INDEX jobs_due ON jobs(run_at);
+     CREATE TABLE dead_jobs (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        dedupe_key TEXT,
+        payload TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        max_attempts INTEGER NOT NULL,
+        last_error TEXT NOT NULL,
+        failed_at INTEGER NOT NULL
+     ) STRICT;",
 ];
 
 /// The shared SQLite database of the embedded backends.

@@ -2,9 +2,15 @@
 //! One machine, no network, no cloud.
 
 mod db;
+#[cfg(feature = "face-onnx")]
+pub mod face;
+mod jobs;
+mod liveness;
 mod object_store;
 mod stores;
 
 pub use db::{Database, Durability};
+pub use jobs::SqliteJobQueue;
+pub use liveness::SqliteLivenessStore;
 pub use object_store::LocalObjectStore;
 pub use stores::{SqliteAuditLog, SqliteKeyStore, SqliteVerificationStore};

@@ -245,12 +245,12 @@ impl ObjectStore for LocalObjectStore {
         meta: &ObjectMeta,
         mode: PutMode,
     ) -> Result<(), StoreError> {
-        let (key, meta) = (*key, meta.clone());
+        let (key, meta) = (key.clone(), meta.clone());
         self.blocking(move |s| s.put_blocking(&key, &body, &meta, mode)).await
     }
 
     async fn get(&self, key: &ObjectKey) -> Result<StoredObject, StoreError> {
-        let key = *key;
+        let key = key.clone();
         self.blocking(move |s| s.get_blocking(&key)).await
     }
 

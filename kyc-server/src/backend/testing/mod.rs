@@ -39,6 +39,8 @@ pub fn sample_verification(id: VerificationId, expires_at: Timestamp) -> Verific
         metadata: BTreeMap::from([("plan".into(), "gold".into())]),
         document: None,
         upload_claim: None,
+        liveness: None,
+        failed_liveness_attempts: 0,
     }
 }
 
@@ -290,33 +292,199 @@ pub async fn audit_log_suite(log: &dyn AuditLog) {
     assert_eq!(verifier.checked(), start + 18);
 }
 
+fn session(verification_id: VerificationId, created_ms: i64) -> LivenessSession {
+    LivenessSession {
+        id: new_id().as_uuid().simple().to_string(),
+        verification_id,
+        version: 1,
+        challenge: kyc_core::challenge::PendingChallenge {
+            nonce: "00".repeat(16),
+            issued_at: Timestamp::from_unix_millis(created_ms),
+            deadline: Timestamp::from_unix_millis(created_ms + 180_000),
+            sequence: vec![
+                kyc_core::challenge::Gesture::Blink,
+                kyc_core::challenge::Gesture::TurnLeft,
+            ],
+            max_gap_ms: 2000,
+            thresholds: Default::default(),
+        },
+        created_at: Timestamp::from_unix_millis(created_ms),
+        status: SessionStatus::Active,
+        frames: vec![],
+    }
+}
+
+fn frame(s: &LivenessSession, id: &str, sha: &str) -> FrameRecord {
+    FrameRecord {
+        session_id: s.id.clone(),
+        verification_id: s.verification_id,
+        frame_id: FrameId::try_from(id.to_owned()).unwrap(),
+        sha256: sha.to_owned(),
+        received_at: Timestamp::from_unix_millis(5),
+        feedback: kyc_core::api::v1::FrameFeedback {
+            frame_id: id.to_owned(),
+            face_found: true,
+            faces: 1,
+            issues: vec![],
+            progress: kyc_core::challenge::Progress {
+                completed: 0,
+                total: 2,
+                next: Some(kyc_core::challenge::Gesture::Blink),
+                hint: kyc_core::challenge::Hint::FaceCamera,
+            },
+            deadline: Timestamp::from_unix_millis(180_000),
+        },
+    }
+}
+
+/// [`LivenessStore`] contract.
+pub async fn liveness_store_suite(store: &dyn LivenessStore) {
+    let vid = new_id();
+    assert_eq!(store.latest_session(&vid).await.unwrap(), None);
+    let first = session(vid, 1000);
+    store.create_session(&first).await.unwrap();
+    assert!(
+        matches!(store.create_session(&first).await, Err(StoreError::Conflict)),
+        "duplicate id is Conflict"
+    );
+    assert_eq!(store.get_session(&first.id).await.unwrap(), first);
+    let second = session(vid, 2000);
+    store.create_session(&second).await.unwrap();
+    assert_eq!(
+        store.latest_session(&vid).await.unwrap().unwrap().id,
+        second.id,
+        "latest is the newest"
+    );
+
+    let mut changed = second.clone();
+    changed.status = SessionStatus::Finished;
+    changed.frames.push(SessionFrame {
+        frame_id: FrameId::try_from("f1".to_owned()).unwrap(),
+        observation: kyc_core::challenge::Observation::no_face(Timestamp::from_unix_millis(2100)),
+    });
+    let stored = store.update_session(&changed).await.unwrap();
+    assert_eq!(stored.version, 2);
+    assert_eq!(store.get_session(&second.id).await.unwrap(), stored);
+    assert!(
+        matches!(store.update_session(&changed).await, Err(StoreError::Conflict)),
+        "stale version is Conflict"
+    );
+    assert!(matches!(store.update_session(&session(vid, 0)).await, Err(StoreError::NotFound)));
+
+    let f = frame(&second, "f1", "aa");
+    store.put_frame(&f).await.unwrap();
+    assert!(
+        matches!(store.put_frame(&f).await, Err(StoreError::Conflict)),
+        "same frame id is Conflict"
+    );
+    store.put_frame(&frame(&first, "f1", "bb")).await.unwrap();
+    assert_eq!(store.get_frame(&second.id, &f.frame_id).await.unwrap(), f);
+    assert!(matches!(
+        store.get_frame(&second.id, &FrameId::try_from("zz".to_owned()).unwrap()).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(store.frame_by_hash("aa").await.unwrap().unwrap().session_id, second.id);
+    assert_eq!(store.frame_by_hash("cc").await.unwrap(), None);
+
+    let other = session(new_id(), 3000);
+    store.create_session(&other).await.unwrap();
+    store.delete_verification(&vid).await.unwrap();
+    assert_eq!(store.latest_session(&vid).await.unwrap(), None);
+    assert!(matches!(store.get_frame(&second.id, &f.frame_id).await, Err(StoreError::NotFound)));
+    assert_eq!(store.frame_by_hash("aa").await.unwrap(), None);
+    assert_eq!(store.get_session(&other.id).await.unwrap(), other, "other verifications stay");
+    store.delete_verification(&vid).await.unwrap();
+}
+
+/// [`JobQueue`] contract.
+pub async fn job_queue_suite(queue: &dyn JobQueue) {
+    let t = |ms: i64| Timestamp::from_unix_millis(1_000_000 + ms);
+    let job = |key: Option<&str>, at: i64| NewJob {
+        kind: "test".into(),
+        dedupe_key: key.map(str::to_owned),
+        payload: serde_json::json!({"n": at}),
+        run_at: t(at),
+        max_attempts: 3,
+    };
+    let base = queue.stats().await.unwrap();
+    let a = queue.enqueue(&job(Some("k1"), 0)).await.unwrap();
+    assert_eq!(
+        queue.enqueue(&job(Some("k1"), 0)).await.unwrap(),
+        a,
+        "a pending dedupe key is not enqueued twice"
+    );
+    let b = queue.enqueue(&job(None, 500)).await.unwrap();
+    assert_ne!(a, b);
+    assert_eq!(queue.stats().await.unwrap().pending, base.pending + 2);
+
+    let leased = queue.lease(t(100), 1000, 10).await.unwrap();
+    let mine: Vec<_> = leased.iter().filter(|j| j.id == a || j.id == b).collect();
+    assert_eq!(mine.len(), 1, "only due jobs are leased");
+    let ja = mine[0].clone();
+    assert_eq!((ja.id.as_str(), ja.attempts, ja.payload["n"].as_i64()), (a.as_str(), 1, Some(0)));
+    assert!(
+        queue.lease(t(200), 1000, 10).await.unwrap().iter().all(|j| j.id != a),
+        "a leased job is not handed out twice"
+    );
+
+    // the worker died: after the lease expires the job comes back, with a new token
+    let again = queue.lease(t(1200), 1000, 10).await.unwrap();
+    let ja2 = again.iter().find(|j| j.id == a).cloned().expect("expired lease is released");
+    assert_eq!(ja2.attempts, 2);
+    assert!(
+        matches!(queue.complete(&ja).await, Err(StoreError::Conflict)),
+        "a stale lease cannot complete"
+    );
+
+    queue.retry_later(&ja2, "engine down", t(5000)).await.unwrap();
+    assert!(
+        queue.lease(t(4000), 1000, 10).await.unwrap().iter().all(|j| j.id != a),
+        "not before run_at"
+    );
+    let ja3 =
+        queue.lease(t(5000), 1000, 10).await.unwrap().into_iter().find(|j| j.id == a).unwrap();
+    assert_eq!((ja3.attempts, ja3.last_error.as_deref()), (3, Some("engine down")));
+    queue.dead_letter(&ja3, "gave up", t(5001)).await.unwrap();
+    let dead = queue.dead_letters(100).await.unwrap();
+    let d = dead.iter().find(|d| d.id == a).expect("dead letter listed");
+    assert_eq!(
+        (d.attempts, d.max_attempts, d.last_error.as_str(), d.kind.as_str()),
+        (3, 3, "gave up", "test")
+    );
+    assert_eq!(queue.stats().await.unwrap().dead, base.dead + 1);
+    // the key is free again once the job left the queue
+    let c = queue.enqueue(&job(Some("k1"), 0)).await.unwrap();
+    let jc = queue.lease(t(6000), 1000, 10).await.unwrap().into_iter().find(|j| j.id == c).unwrap();
+    queue.complete(&jc).await.unwrap();
+
+    queue.requeue_dead(&a, t(7000)).await.unwrap();
+    assert!(matches!(queue.requeue_dead(&a, t(7000)).await, Err(StoreError::NotFound)));
+    // (job b was leased along the way too; its last lease expired at t(7000))
+    let leased = queue.lease(t(7000), 1000, 10).await.unwrap();
+    let back = leased.iter().find(|j| j.id == a).expect("requeued job is due");
+    assert_eq!((back.attempts, back.max_attempts), (1, 3), "attempts reset, budget kept");
+    queue.complete(back).await.unwrap();
+    queue.complete(leased.iter().find(|j| j.id == b).expect("b is due again")).await.unwrap();
+    assert_eq!(queue.stats().await.unwrap(), base);
+}
+
 /// Runs every suite against one set of backends.
-pub async fn all_suites(
-    objects: Arc<dyn ObjectStore>,
-    verifications: Arc<dyn VerificationStore>,
-    keys: Arc<dyn KeyStore>,
-    audit: Arc<dyn AuditLog>,
-) {
-    object_store_suite(objects.as_ref()).await;
-    verification_store_suite(verifications.as_ref()).await;
-    key_store_suite(keys.as_ref()).await;
-    audit_log_suite(audit.as_ref()).await;
+pub async fn all_suites(backends: &crate::Backends) {
+    object_store_suite(backends.objects.as_ref()).await;
+    verification_store_suite(backends.verifications.as_ref()).await;
+    key_store_suite(backends.keys.as_ref()).await;
+    audit_log_suite(backends.audit.as_ref()).await;
+    liveness_store_suite(backends.liveness.as_ref()).await;
+    job_queue_suite(backends.jobs.as_ref()).await;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::memory::*;
 
     #[tokio::test]
     async fn memory_backends_conform() {
-        all_suites(
-            Arc::new(MemoryObjectStore::new()),
-            Arc::new(MemoryVerificationStore::new()),
-            Arc::new(MemoryKeyStore::new()),
-            Arc::new(MemoryAuditLog::new()),
-        )
-        .await;
+        all_suites(&crate::Backends::memory()).await;
     }
 
     #[cfg(feature = "local")]
@@ -326,12 +494,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let master = Arc::new(crate::crypto::MasterKey::generate());
         let db = Database::open(&dir.path().join("kyc.db"), Durability::Full).unwrap();
-        all_suites(
-            Arc::new(LocalObjectStore::open(dir.path(), master).unwrap()),
-            Arc::new(SqliteVerificationStore::new(db.clone())),
-            Arc::new(SqliteKeyStore::new(db.clone())),
-            Arc::new(SqliteAuditLog::new(db)),
-        )
-        .await;
+        let backends = crate::Backends {
+            objects: Arc::new(LocalObjectStore::open(dir.path(), master).unwrap()),
+            verifications: Arc::new(SqliteVerificationStore::new(db.clone())),
+            keys: Arc::new(SqliteKeyStore::new(db.clone())),
+            audit: Arc::new(SqliteAuditLog::new(db.clone())),
+            liveness: Arc::new(SqliteLivenessStore::new(db.clone())),
+            jobs: Arc::new(SqliteJobQueue::new(db)),
+        };
+        all_suites(&backends).await;
     }
 }

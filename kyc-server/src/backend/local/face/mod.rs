@@ -1,0 +1,295 @@
+//! The local face engine: three ONNX models run in pure Rust by tract, on
+//! the server's CPU pool. Nothing leaves the machine.
+//!
+//! | step | model | cost (2 cores, release; `benches/face.rs`) |
+//! |---|---|---|
+//! | detection + 5 landmarks | YuNet 2023mar, 320 px for live frames, 640 px for documents | see the bench report |
+//! | pose + eye openness | MediaPipe face mesh | |
+//! | identity descriptor | dlib ResNet v1 (default) or HSE faceres | |
+//!
+//! Models are loaded once, at startup, from the bytes compiled into the
+//! binary (an alternative embedding model may be loaded from a file).
+
+mod detector;
+mod embedder;
+mod geometry;
+mod mesh;
+mod model;
+
+pub use embedder::{Calibration, Metric};
+
+use crate::{
+    backend::face::{
+        DetectedFace, FaceAnalysis, FaceEngine, FaceImage, FaceMatch, FaceQuality, ImageKind,
+        ProviderError,
+    },
+    cpu_pool::CpuPool,
+};
+use async_trait::async_trait;
+use detector::{Detection, Detector};
+use embedder::{DLIB_RESNET, DLIB_SPEC, Embedder, FACERES_SPEC};
+use image::RgbImage;
+use mesh::Mesh;
+use serde::{Deserialize, Serialize};
+use std::{path::PathBuf, sync::Arc, time::Instant};
+
+/// Which identity model to use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LocalFaceConfig {
+    /// `dlib-resnet-v1` (built in, default) or `hse-faceres` (needs `embedding_model_path`).
+    pub embedding_model: String,
+    /// ONNX file of the embedding model when it is not built in.
+    pub embedding_model_path: Option<PathBuf>,
+    /// Overrides the model's built-in calibration.
+    pub calibration: Option<Calibration>,
+    /// Minimum detection score (0–1).
+    pub detection_threshold: f32,
+}
+
+impl Default for LocalFaceConfig {
+    fn default() -> Self {
+        Self {
+            embedding_model: DLIB_SPEC.name.to_owned(),
+            embedding_model_path: None,
+            calibration: None,
+            detection_threshold: 0.6,
+        }
+    }
+}
+
+/// Why the engine could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FaceLoadError {
+    /// Unknown embedding model name.
+    #[error("unknown face.embedding_model {0:?} (use dlib-resnet-v1 or hse-faceres)")]
+    UnknownModel(String),
+    /// The model needs a file that was not given.
+    #[error("face.embedding_model {0:?} needs face.embedding_model_path")]
+    MissingPath(String),
+    /// Reading the model file failed.
+    #[error("reading {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// tract could not load a model.
+    #[error("loading the {model} model: {message}")]
+    Model {
+        /// Which model.
+        model: &'static str,
+        /// tract's message.
+        message: String,
+    },
+}
+
+#[derive(Debug)]
+struct Models {
+    live: Detector,
+    document: Detector,
+    mesh: Mesh,
+    embedder: Embedder,
+}
+
+/// The local ONNX face engine.
+#[derive(Debug, Clone)]
+pub struct LocalFaceEngine {
+    models: Arc<Models>,
+    cpu: Arc<CpuPool>,
+    name: String,
+}
+
+fn decode(image: &FaceImage) -> Result<RgbImage, ProviderError> {
+    // the same header checks as uploads, with frame-sized limits, before any pixel is decoded
+    let info = kyc_core::image::inspect(&image.0)
+        .map_err(|_| ProviderError::Rejected("not a JPEG or PNG image"))?;
+    if info.pixels() > 40_000_000 {
+        return Err(ProviderError::Rejected("image too large"));
+    }
+    image::load_from_memory(&image.0)
+        .map(|i| i.to_rgb8())
+        .map_err(|_| ProviderError::Rejected("undecodable image"))
+}
+
+impl Models {
+    fn detector(&self, kind: ImageKind) -> &Detector {
+        match kind {
+            ImageKind::LiveFrame => &self.live,
+            ImageKind::Document => &self.document,
+        }
+    }
+
+    fn face(&self, img: &RgbImage, d: &Detection) -> Result<DetectedFace, ProviderError> {
+        let b = d.bbox;
+        let (brightness, sharpness) = geometry::luma_stats(img, b.x, b.y, b.width, b.height);
+        let (w, h) = (img.width() as f32, img.height() as f32);
+        let mesh = self.mesh.measure(img, &d.bbox, &d.landmarks)?;
+        Ok(DetectedFace {
+            score: d.score,
+            bounding_box: b,
+            landmarks: d.landmarks,
+            pose: (mesh.confidence >= 0.5).then_some(mesh.pose),
+            quality: FaceQuality {
+                brightness,
+                sharpness,
+                face_width_fraction: b.width / w,
+                center_offset_x: (b.x + b.width / 2.0) / w - 0.5,
+                center_offset_y: (b.y + b.height / 2.0) / h - 0.5,
+            },
+        })
+    }
+
+    fn analyze(&self, img: &RgbImage, kind: ImageKind) -> Result<FaceAnalysis, ProviderError> {
+        let detections = self.detector(kind).detect(img)?;
+        let faces =
+            detections.iter().take(3).map(|d| self.face(img, d)).collect::<Result<Vec<_>, _>>()?;
+        let (brightness, _) =
+            geometry::luma_stats(img, 0.0, 0.0, img.width() as f32, img.height() as f32);
+        Ok(FaceAnalysis { width: img.width(), height: img.height(), brightness, faces })
+    }
+
+    /// Descriptor of the largest face, if any.
+    fn descriptor(
+        &self,
+        image: &FaceImage,
+        kind: ImageKind,
+    ) -> Result<Option<Vec<f32>>, ProviderError> {
+        let img = decode(image)?;
+        match self.detector(kind).detect(&img)?.first() {
+            Some(d) => self.embedder.embed(&img, &d.landmarks).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+impl LocalFaceEngine {
+    /// Loads every model (once; takes well under a second) to run on `cpu`.
+    pub fn load(config: &LocalFaceConfig, cpu: Arc<CpuPool>) -> Result<Self, FaceLoadError> {
+        let start = Instant::now();
+        let tract = |model: &'static str| {
+            move |e: tract_onnx::prelude::TractError| FaceLoadError::Model {
+                model,
+                message: format!("{e:#}"),
+            }
+        };
+        let (mut spec, bytes): (_, std::borrow::Cow<'static, [u8]>) =
+            match config.embedding_model.as_str() {
+                "dlib-resnet-v1" => match &config.embedding_model_path {
+                    None => (DLIB_SPEC, DLIB_RESNET.into()),
+                    Some(p) => (DLIB_SPEC, read(p)?.into()),
+                },
+                "hse-faceres" => {
+                    let p = config.embedding_model_path.as_ref().ok_or_else(|| {
+                        FaceLoadError::MissingPath(config.embedding_model.clone())
+                    })?;
+                    (FACERES_SPEC, read(p)?.into())
+                }
+                other => return Err(FaceLoadError::UnknownModel(other.to_owned())),
+            };
+        if let Some(c) = config.calibration {
+            spec.calibration = c;
+        }
+        let models = Models {
+            live: Detector::load(320, config.detection_threshold).map_err(tract("YuNet"))?,
+            document: Detector::load(640, config.detection_threshold).map_err(tract("YuNet"))?,
+            mesh: Mesh::load().map_err(tract("face mesh"))?,
+            embedder: Embedder::load(&bytes, spec).map_err(tract("embedding"))?,
+        };
+        tracing::info!(
+            embedding = spec.name,
+            load_ms = start.elapsed().as_millis() as u64,
+            "face models loaded"
+        );
+        Ok(Self { models: Arc::new(models), cpu, name: format!("local-onnx/{}", spec.name) })
+    }
+
+    /// The embedding model's metric and calibration.
+    pub fn calibration(&self) -> (Metric, Calibration) {
+        (self.models.embedder.spec.metric, self.models.embedder.spec.calibration)
+    }
+
+    /// Raw score (distance or cosine) between the largest faces of two images,
+    /// `None` if either has no face. For calibration and benchmarks.
+    pub async fn raw_score(
+        &self,
+        a: (&FaceImage, ImageKind),
+        b: (&FaceImage, ImageKind),
+    ) -> Result<Option<f32>, ProviderError> {
+        let (da, db) = (self.descriptor(a.0.clone(), a.1), self.descriptor(b.0.clone(), b.1));
+        let (da, db) = tokio::join!(da, db);
+        Ok(match (da?, db?) {
+            (Some(x), Some(y)) => Some(self.models.embedder.raw_score(&x, &y)),
+            _ => None,
+        })
+    }
+
+    async fn descriptor(
+        &self,
+        image: FaceImage,
+        kind: ImageKind,
+    ) -> Result<Option<Vec<f32>>, ProviderError> {
+        let models = Arc::clone(&self.models);
+        self.cpu
+            .run(move || models.descriptor(&image, kind))
+            .await
+            .map_err(|_| ProviderError::Unavailable)?
+    }
+}
+
+fn read(p: &std::path::Path) -> Result<Vec<u8>, FaceLoadError> {
+    std::fs::read(p).map_err(|source| FaceLoadError::Read { path: p.display().to_string(), source })
+}
+
+#[async_trait]
+impl FaceEngine for LocalFaceEngine {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn analyze(
+        &self,
+        image: &FaceImage,
+        kind: ImageKind,
+    ) -> Result<FaceAnalysis, ProviderError> {
+        let models = Arc::clone(&self.models);
+        let image = image.clone();
+        self.cpu
+            .run(move || {
+                let img = decode(&image)?;
+                models.analyze(&img, kind)
+            })
+            .await
+            .map_err(|_| ProviderError::Unavailable)?
+    }
+
+    async fn compare(
+        &self,
+        reference: (&FaceImage, ImageKind),
+        probes: &[(FaceImage, ImageKind)],
+    ) -> Result<Vec<Option<FaceMatch>>, ProviderError> {
+        let reference = self.descriptor(reference.0.clone(), reference.1);
+        let probes = crate::util::join_all(
+            probes.iter().map(|(img, kind)| self.descriptor(img.clone(), *kind)),
+        );
+        let (reference, probes) = tokio::join!(reference, probes);
+        let reference =
+            reference?.ok_or(ProviderError::Rejected("no face in the reference image"))?;
+        let spec = &self.models.embedder.spec;
+        probes
+            .into_iter()
+            .map(|p| {
+                Ok(p?.map(|d| {
+                    let raw = self.models.embedder.raw_score(&reference, &d);
+                    FaceMatch {
+                        similarity: spec.calibration.similarity(spec.metric, raw),
+                        raw_score: raw,
+                    }
+                }))
+            })
+            .collect()
+    }
+}
