@@ -52,6 +52,9 @@ pub enum Command {
     /// Inspect the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Inspect and replay jobs.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
     /// Run the face engine on image files.
     #[cfg(feature = "face-onnx")]
     #[command(subcommand)]
@@ -114,6 +117,36 @@ pub enum KeysCommand {
     Revoke {
         /// The key id (the part after `kyc_sk_` / `kyc_pk_`).
         id: String,
+        /// Output format.
+        #[command(flatten)]
+        out: Output,
+    },
+}
+
+/// `kyc jobs …`
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// The dead-letter queue: jobs that used up their attempts.
+    #[command(subcommand)]
+    Dlq(DlqCommand),
+}
+
+/// `kyc jobs dlq …`
+#[derive(Debug, Subcommand)]
+pub enum DlqCommand {
+    /// List dead-lettered jobs (kind, ids, attempts, last error; never PII).
+    List {
+        /// Output format.
+        #[command(flatten)]
+        out: Output,
+    },
+    /// Put dead-lettered jobs back in the queue (due now, attempts reset).
+    Retry {
+        /// Job ids to retry.
+        ids: Vec<String>,
+        /// Retry every dead-lettered job.
+        #[arg(long, conflicts_with = "ids")]
+        all: bool,
         /// Output format.
         #[command(flatten)]
         out: Output,
@@ -195,9 +228,54 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(AuditCommand::Verify { out }) => {
             audit_verify(&load_config(&cli, None)?, *out).await
         }
+        Command::Jobs(JobsCommand::Dlq(cmd)) => dlq(&load_config(&cli, None)?, cmd).await,
         #[cfg(feature = "face-onnx")]
         Command::Face(cmd) => face(&load_config(&cli, None)?, cmd).await,
     }
+}
+
+async fn dlq(config: &ServerConfig, cmd: &DlqCommand) -> anyhow::Result<ExitCode> {
+    use crate::backend::{JobQueue, local::SqliteJobQueue};
+    let queue = SqliteJobQueue::new(open_db(config)?);
+    match cmd {
+        DlqCommand::List { out } => {
+            let dead = queue.dead_letters(10_000).await?;
+            if out.json {
+                print_line(&serde_json::to_string(&dead)?)?;
+            } else if dead.is_empty() {
+                print_line("no dead-lettered jobs")?;
+            } else {
+                for d in dead {
+                    print_line(&format!(
+                        "{}  {:<12} attempts {}/{}  failed {}  {}",
+                        d.id, d.kind, d.attempts, d.max_attempts, d.failed_at, d.last_error
+                    ))?;
+                }
+            }
+        }
+        DlqCommand::Retry { ids, all, out } => {
+            let ids: Vec<String> = if *all {
+                queue.dead_letters(10_000).await?.into_iter().map(|d| d.id).collect()
+            } else {
+                ids.clone()
+            };
+            if ids.is_empty() {
+                bail!("give job ids or --all");
+            }
+            let now = SystemClock.now();
+            let mut retried = Vec::new();
+            for id in &ids {
+                queue.requeue_dead(id, now).await.with_context(|| format!("job {id}"))?;
+                retried.push(id.clone());
+            }
+            if out.json {
+                print_line(&serde_json::json!({"retried": retried}).to_string())?;
+            } else {
+                print_line(&format!("requeued {} job(s): {}", retried.len(), retried.join(", ")))?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn open_db(config: &ServerConfig) -> anyhow::Result<Arc<Database>> {
@@ -341,11 +419,34 @@ async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
     let addr = config.listen_addr()?;
     let sweep_every = Duration::from_secs(config.sweep_interval_secs);
     let (state, local) = AppState::local(config, env_lookup(EnvVars::MASTER_KEY))?;
+    #[cfg(feature = "danger-fixed-challenge")]
+    let state = match env_lookup(EnvVars::DANGER_FIXED_CHALLENGE) {
+        Some(seq) if !seq.trim().is_empty() => {
+            let gestures = seq
+                .split(',')
+                .map(|g| serde_json::from_value(serde_json::Value::String(g.trim().to_owned())))
+                .collect::<Result<Vec<kyc_core::challenge::Gesture>, _>>()
+                .with_context(|| {
+                    format!(
+                        "{}: use e.g. turn_left,blink,turn_right",
+                        EnvVars::DANGER_FIXED_CHALLENGE
+                    )
+                })?;
+            tracing::warn!(
+                error_code = "danger_fixed_challenge",
+                "DANGER: liveness challenges are fixed, not random (test build)"
+            );
+            state.with_fixed_challenge(gestures)
+        }
+        _ => state,
+    };
     let listener =
         tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
     let bound = listener.local_addr()?;
 
     let sweeper = tokio::spawn(run_sweeper(state.clone(), sweep_every));
+    let worker =
+        tokio::spawn(crate::service::jobs::run_worker(state.clone(), Duration::from_secs(1)));
     let flusher = {
         let state = state.clone();
         tokio::spawn(async move {
@@ -374,7 +475,7 @@ async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
     axum::serve(listener, crate::app(state.clone()))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
-    for task in [sweeper, flusher, cleaner] {
+    for task in [sweeper, worker, flusher, cleaner] {
         task.abort();
     }
     state.limits.flush(state.clock.now()).await;
@@ -419,7 +520,7 @@ async fn face(config: &ServerConfig, cmd: &FaceCommand) -> anyhow::Result<ExitCo
                     );
                 }
                 Err(ProviderError::Rejected(why)) => {
-                    return typed_failure(out.json, ErrorCode::MalformedImage, &format!("{why}"));
+                    return typed_failure(out.json, ErrorCode::MalformedImage, why);
                 }
                 Err(e) => return Err(e.into()),
             };

@@ -95,3 +95,60 @@ pub fn document_photo(index: usize) -> Vec<u8> {
 }
 
 pub use crate::util::join_all;
+
+/// `../shared/data/faces/<name>` (face photos with identity labels).
+pub fn face_photo(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/faces").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Every frame of a labelled clip in `../shared/data/faces/video/<clip>/`
+/// (15 fps, 640×480), with its `frames.csv` labels `(t_ms, eyes, head)`.
+pub fn clip(clip: &str) -> Vec<(Vec<u8>, i64, String, String)> {
+    let dir =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/faces/video").join(clip);
+    let csv = std::fs::read_to_string(dir.join("frames.csv"))
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    csv.lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (
+                std::fs::read(dir.join(f[1])).unwrap(),
+                f[2].parse().unwrap(),
+                f[3].to_owned(),
+                f[4].to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// A synthetic ID card (900×600, JPEG) whose photo is `face` (a photo or
+/// frame) turned grey, shrunk to `photo_width` px and heavily compressed —
+/// like the printed photo of a real document.
+pub fn id_card_with(face: &[u8], photo_width: u32) -> Vec<u8> {
+    let src = image::load_from_memory(face).unwrap().to_luma8();
+    let h = src.height() * photo_width / src.width();
+    let small =
+        image::imageops::resize(&src, photo_width, h, image::imageops::FilterType::Triangle);
+    // round-trip the photo through JPEG quality 35
+    let mut q = Cursor::new(Vec::new());
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut q, 35).encode_image(&small).unwrap();
+    let photo = image::load_from_memory(&q.into_inner()).unwrap().to_rgb8();
+    let mut card = image::RgbImage::from_fn(900, 600, |x, y| {
+        if (x / 3 + y) % 97 == 0 {
+            image::Rgb([200, 210, 230])
+        } else {
+            image::Rgb([236, 238, 242])
+        }
+    });
+    image::imageops::overlay(&mut card, &photo, 40, 120);
+    for y in [150u32, 200, 250, 300, 350] {
+        for x in 420..820 {
+            card.put_pixel(x, y, image::Rgb([40, 40, 60]));
+        }
+    }
+    let mut out = Cursor::new(Vec::new());
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85).encode_image(&card).unwrap();
+    out.into_inner()
+}

@@ -2,9 +2,11 @@
 
 use crate::{
     auth::TokenSigner,
+    backend::face::{FaceAnalysis, FaceEngine, FaceImage, FaceMatch, ImageKind, ProviderError},
     backend::{
         AuditLog, JobQueue, KeyStore, LivenessStore, ObjectStore, VerificationStore, memory,
     },
+    breaker::{CircuitBreaker, GuardedFaceEngine},
     clock::{Clock, SystemClock},
     config::ServerConfig,
     cpu_pool::CpuPool,
@@ -68,6 +70,10 @@ pub enum StartupError {
     /// A backend could not be opened.
     #[error("storage: {0}")]
     Storage(#[from] crate::backend::StoreError),
+    /// The face models could not be loaded.
+    #[cfg(feature = "face-onnx")]
+    #[error("face engine: {0}")]
+    Face(#[from] crate::backend::local::face::FaceLoadError),
 }
 
 /// Everything a request handler needs. Cheap to clone.
@@ -87,6 +93,34 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Threads for CPU-heavy work (image decoding), one per core.
     pub cpu: Arc<CpuPool>,
+    /// The face engine, behind its circuit breaker.
+    pub face: Arc<dyn FaceEngine>,
+    /// The face engine's breaker (for `Retry-After`).
+    pub face_breaker: Arc<CircuitBreaker>,
+    /// A fixed gesture sequence instead of random ones: only settable in
+    /// tests or in builds with the `danger-fixed-challenge` feature.
+    pub(crate) fixed_challenge: Option<Vec<kyc_core::challenge::Gesture>>,
+}
+
+/// A face engine for states built without one: every call is `NotSupported`.
+#[derive(Debug)]
+struct NoFaceEngine;
+
+#[async_trait::async_trait]
+impl FaceEngine for NoFaceEngine {
+    fn name(&self) -> &str {
+        "none"
+    }
+    async fn analyze(&self, _: &FaceImage, _: ImageKind) -> Result<FaceAnalysis, ProviderError> {
+        Err(ProviderError::NotSupported)
+    }
+    async fn compare(
+        &self,
+        _: (&FaceImage, ImageKind),
+        _: &[(FaceImage, ImageKind)],
+    ) -> Result<Vec<Option<FaceMatch>>, ProviderError> {
+        Err(ProviderError::NotSupported)
+    }
 }
 
 impl AppState {
@@ -98,6 +132,11 @@ impl AppState {
         token_key: [u8; 32],
     ) -> Self {
         let limits = Arc::new(Limits::new(&config.rate_limit, backends.keys.clone()));
+        let face_breaker = Arc::new(CircuitBreaker::new(
+            "face",
+            config.liveness.engine_breaker_failures,
+            Duration::from_secs(config.liveness.engine_breaker_cooldown_secs),
+        ));
         Self {
             config: Arc::new(config),
             backends,
@@ -106,7 +145,23 @@ impl AppState {
             limits,
             metrics: Arc::new(Metrics::new()),
             cpu: CpuPool::per_core(),
+            face: Arc::new(NoFaceEngine),
+            face_breaker,
+            fixed_challenge: None,
         }
+    }
+
+    /// Uses `engine` (wrapped in this state's circuit breaker) as the face engine.
+    pub fn with_face_engine(mut self, engine: Arc<dyn FaceEngine>) -> Self {
+        self.face = Arc::new(GuardedFaceEngine::new(engine, self.face_breaker.clone()));
+        self
+    }
+
+    /// Replaces random challenges with `sequence` (tests replaying recorded footage).
+    #[cfg(any(test, feature = "testing", feature = "danger-fixed-challenge"))]
+    pub fn with_fixed_challenge(mut self, sequence: Vec<kyc_core::challenge::Gesture>) -> Self {
+        self.fixed_challenge = Some(sequence);
+        self
     }
 
     /// In-memory state with the system clock and a random token key.

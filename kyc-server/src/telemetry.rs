@@ -86,6 +86,28 @@ pub struct Metrics {
     pub verifications_created: Counter,
     /// `kyc_verifications_erased_total`
     pub verifications_erased: Counter,
+    /// `kyc_liveness_fails_total{reason}` (the workstreams' `LivenessFails`)
+    pub liveness_fail_reasons: Family<ReasonLabels, Counter>,
+    /// `kyc_liveness_frames_total`: frames accepted.
+    pub liveness_frames: Counter,
+    /// `kyc_jobs_total{kind,result}`: job executions.
+    pub jobs: Family<JobLabels, Counter>,
+}
+
+/// Labels by reason.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabels {
+    /// Stable reason code.
+    pub reason: String,
+}
+
+/// Labels of job metrics.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct JobLabels {
+    /// Job kind.
+    pub kind: String,
+    /// `ok`, `retry` or `dead`.
+    pub result: String,
 }
 
 impl Default for Metrics {
@@ -107,6 +129,16 @@ impl Metrics {
         let uploads = Counter::default();
         let verifications_created = Counter::default();
         let verifications_erased = Counter::default();
+        let liveness_fail_reasons = Family::<ReasonLabels, Counter>::default();
+        let liveness_frames = Counter::default();
+        let jobs = Family::<JobLabels, Counter>::default();
+        registry.register(
+            "liveness_fails",
+            "Failed liveness attempts and face matches by reason (LivenessFails)",
+            liveness_fail_reasons.clone(),
+        );
+        registry.register("liveness_frames", "Liveness frames accepted", liveness_frames.clone());
+        registry.register("jobs", "Job executions by kind and result", jobs.clone());
         registry.register(
             "http_requests",
             "HTTP requests by route and status",
@@ -141,12 +173,20 @@ impl Metrics {
             uploads,
             verifications_created,
             verifications_erased,
+            liveness_fail_reasons,
+            liveness_frames,
+            jobs,
         }
     }
 
     /// Counts a failed upload.
     pub fn upload_error(&self, code: kyc_core::ErrorCode) {
         self.upload_errors.get_or_create(&CodeLabels { code: code.as_str().to_owned() }).inc();
+    }
+
+    /// Counts a failed liveness attempt or face match.
+    pub fn liveness_fails(&self, reason: &str) {
+        self.liveness_fail_reasons.get_or_create(&ReasonLabels { reason: reason.to_owned() }).inc();
     }
 
     /// The Prometheus text exposition.

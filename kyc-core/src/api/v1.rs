@@ -165,6 +165,18 @@ pub struct CreateVerificationResponse {
     pub expires_at: Timestamp,
 }
 
+/// `POST /v1/verifications/{id}/client-token` response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientTokenResponse {
+    /// The verification.
+    pub verification_id: VerificationId,
+    /// A new client token for it.
+    pub client_token: String,
+    /// When it expires.
+    pub client_token_expires_at: Timestamp,
+}
+
 /// `POST /upload-id` (and `POST /v1/verifications/{id}/document`) response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

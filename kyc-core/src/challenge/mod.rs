@@ -211,6 +211,36 @@ pub struct PendingChallenge {
     pub thresholds: GestureThresholds,
 }
 
+impl PendingChallenge {
+    /// The client's half of this challenge (what [`issue`] returned with it).
+    pub fn prompt(&self) -> ChallengePrompt {
+        ChallengePrompt {
+            nonce: self.nonce.clone(),
+            issued_at: self.issued_at,
+            deadline: self.deadline,
+            step_count: self.sequence.len(),
+            // issue() never produces an empty sequence
+            first: self.sequence.first().copied().unwrap_or(Gesture::Blink),
+        }
+    }
+
+    /// A challenge with a fixed gesture sequence and a random nonce — only for
+    /// replaying recorded footage in tests; production issues random sequences.
+    pub fn fixed_for_tests(
+        sequence: Vec<Gesture>,
+        policy: &ChallengePolicy,
+        now: Timestamp,
+        rng: &mut impl CryptoRng,
+    ) -> Result<(ChallengePrompt, PendingChallenge), PolicyError> {
+        let (_, mut pending) = issue(policy, now, rng)?;
+        if sequence.is_empty() {
+            return Err(PolicyError::BadStepCount);
+        }
+        pending.sequence = sequence;
+        Ok((pending.prompt(), pending))
+    }
+}
+
 impl fmt::Debug for PendingChallenge {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // the sequence is the secret: keep it out of logs

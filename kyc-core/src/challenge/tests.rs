@@ -89,6 +89,24 @@ fn issues_random_sequences_without_immediate_repeats() {
 }
 
 #[test]
+fn pending_rebuilds_its_prompt_and_fixed_sequences_keep_a_random_nonce() {
+    let mut rng = StdRng::seed_from_u64(9);
+    let (prompt, pending) = issue(&ChallengePolicy::default(), at(0), &mut rng).unwrap();
+    assert_eq!(pending.prompt(), prompt);
+    let seq = vec![Gesture::TurnLeft, Gesture::TurnRight];
+    let (p, f) = PendingChallenge::fixed_for_tests(
+        seq.clone(),
+        &ChallengePolicy::default(),
+        at(5),
+        &mut rng,
+    )
+    .unwrap();
+    assert_eq!(f.sequence, seq);
+    assert_eq!((p.first, p.step_count, p.deadline), (Gesture::TurnLeft, 2, at(180_005)));
+    assert_ne!(f.nonce, pending.nonce);
+}
+
+#[test]
 fn the_prompt_does_not_reveal_later_steps() {
     let mut rng = StdRng::seed_from_u64(3);
     let (prompt, _) = issue(&ChallengePolicy::default(), at(0), &mut rng).unwrap();

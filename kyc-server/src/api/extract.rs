@@ -40,6 +40,29 @@ fn content_type(req: &Request) -> String {
         .to_ascii_lowercase()
 }
 
+/// Reads a JSON body of at most `limit` bytes (an empty body is `{}`).
+pub(crate) async fn read_json<T: DeserializeOwned>(
+    req: Request,
+    limit: u64,
+) -> Result<T, ApiError> {
+    let ct = content_type(&req);
+    let bytes = read_limited(req.into_body(), limit).await?;
+    let bytes =
+        if bytes.iter().all(u8::is_ascii_whitespace) { Bytes::from_static(b"{}") } else { bytes };
+    if !(ct.starts_with("application/json") || ct.is_empty()) {
+        return Err(ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            "expected Content-Type: application/json",
+        ));
+    }
+    serde_json::from_slice(&bytes).map_err(|e| ApiError::invalid(format!("invalid JSON body: {e}")))
+}
+
+/// Whether the request body is `multipart/form-data`.
+pub(crate) fn is_multipart(req: &Request) -> bool {
+    content_type(req).starts_with("multipart/form-data")
+}
+
 /// JSON body (`Content-Type: application/json`, at most 64 KiB). An empty
 /// body is read as `{}`, so optional bodies may be omitted.
 #[derive(Debug, Clone, Copy, Default)]
@@ -106,4 +129,36 @@ pub(crate) async fn read_upload(req: Request, limit: u64) -> Result<Bytes, ApiEr
         return Ok(buf.freeze());
     }
     Err(ApiError::invalid("the multipart body has no file field (file, document or image)"))
+}
+
+/// The text and file fields of a multipart body (files at most `limit` bytes in total).
+pub(crate) async fn read_multipart(
+    req: Request,
+    limit: u64,
+) -> Result<Vec<(String, Bytes)>, ApiError> {
+    let mut multipart = Multipart::from_request(req, &())
+        .await
+        .map_err(|_| ApiError::invalid("malformed multipart body"))?;
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            too_large(limit)
+        } else {
+            ApiError::invalid("malformed multipart body")
+        }
+    };
+    let mut fields = Vec::new();
+    let mut total = 0u64;
+    while let Some(mut field) = multipart.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or("").to_owned();
+        let mut buf = BytesMut::new();
+        while let Some(chunk) = field.chunk().await.map_err(bad)? {
+            total += chunk.len() as u64;
+            if total > limit {
+                return Err(too_large(limit));
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        fields.push((name, buf.freeze()));
+    }
+    Ok(fields)
 }

@@ -1,6 +1,7 @@
 //! The HTTP API: routes, middleware, extractors.
 
 mod extract;
+mod liveness;
 mod middleware;
 mod ops;
 mod verifications;
@@ -35,7 +36,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/v1/verifications/{id}"),
     ("POST", "/v1/verifications/{id}/document"),
     ("GET", "/v1/verifications/{id}/document"),
+    ("POST", "/v1/verifications/{id}/client-token"),
     ("POST", "/upload-id"),
+    ("POST", "/start-liveness"),
+    ("POST", "/submit-frame"),
+    ("GET", "/verify"),
 ];
 
 async fn not_found() -> ApiError {
@@ -91,7 +96,11 @@ pub fn app(state: AppState) -> Router {
             "/v1/verifications/{id}/document",
             post(verifications::upload).get(verifications::document),
         )
+        .route("/v1/verifications/{id}/client-token", post(verifications::client_token))
         .route("/upload-id", post(verifications::upload_id))
+        .route("/start-liveness", post(liveness::start))
+        .route("/submit-frame", post(liveness::submit_frame))
+        .route("/verify", get(liveness::verify))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // bodies are read by our own extractors, each with its own limit and error code

@@ -16,7 +16,8 @@ use axum::{
 use kyc_core::{
     VerificationId,
     api::v1::{
-        CreateVerificationRequest, CreateVerificationResponse, UploadResponse, VerificationView,
+        ClientTokenResponse, CreateVerificationRequest, CreateVerificationResponse, UploadResponse,
+        VerificationView,
     },
 };
 
@@ -172,4 +173,19 @@ pub(super) async fn upload_id(
             Ok((StatusCode::CREATED, Json(resp)).into_response())
         }
     }
+}
+
+/// `POST /v1/verifications/{id}/client-token` (secret key): a fresh client
+/// token for an existing verification (e.g. the user comes back later).
+pub(super) async fn client_token(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<ClientTokenResponse>, ApiError> {
+    principal.require_secret()?;
+    let id = parse_id(&id)?;
+    tracing::Span::current().record("verification_id", id.to_string());
+    let v = svc::get_live(&state, &id).await?;
+    let (client_token, client_token_expires_at) = svc::client_token(&state, &v);
+    Ok(Json(ClientTokenResponse { verification_id: id, client_token, client_token_expires_at }))
 }

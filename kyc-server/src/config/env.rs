@@ -40,6 +40,10 @@ impl EnvVars {
     /// (only behind a TLS-terminating proxy).
     pub const DANGER_ALLOW_PLAIN_HTTP: &'static str = "KYC_DANGER_ALLOW_PLAIN_HTTP";
 
+    /// DANGER, test builds only (feature `danger-fixed-challenge`): a fixed gesture
+    /// sequence such as `turn_left,turn_right` instead of random challenges.
+    pub const DANGER_FIXED_CHALLENGE: &'static str = "KYC_DANGER_FIXED_CHALLENGE";
+
     /// Every variable, for documentation and tests.
     pub const ALL: &'static [&'static str] = &[
         Self::CONFIG,
@@ -58,5 +62,6 @@ impl EnvVars {
         Self::SWEEP_INTERVAL_SECS,
         Self::DURABILITY,
         Self::DANGER_ALLOW_PLAIN_HTTP,
+        Self::DANGER_FIXED_CHALLENGE,
     ];
 }

@@ -148,6 +148,10 @@ pub struct LivenessConfig {
     pub same_face_threshold: f32,
     /// Live frames compared with the document (spread over the session).
     pub frames_compared: usize,
+    /// Consecutive face-engine failures that open its circuit breaker.
+    pub engine_breaker_failures: u32,
+    /// How long the open breaker refuses calls, in seconds.
+    pub engine_breaker_cooldown_secs: u64,
 }
 
 impl Default for LivenessConfig {
@@ -160,6 +164,8 @@ impl Default for LivenessConfig {
             reject_below: 60.0,
             same_face_threshold: 85.0,
             frames_compared: 5,
+            engine_breaker_failures: 5,
+            engine_breaker_cooldown_secs: 30,
         }
     }
 }

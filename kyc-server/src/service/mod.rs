@@ -2,6 +2,8 @@
 //! reading and erasing verifications, storing documents, retention.
 
 pub mod image;
+pub mod jobs;
+pub mod liveness;
 pub mod retention;
 pub mod upload;
 pub mod verifications;

@@ -176,3 +176,74 @@ async fn serve_prints_where_it_listens_and_tools_run_beside_it() {
     let _ = child.wait();
     result
 }
+
+#[test]
+fn face_compare_and_inspect() {
+    let dir = tempfile::tempdir().unwrap();
+    let faces = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/faces");
+    let f = |n: &str| faces.join(n).display().to_string();
+    let same =
+        json(&run(dir.path(), &["face", "compare", &f("img1.jpg"), &f("img2.jpg"), "--json"]));
+    assert_eq!(same["match"], true, "{same}");
+    assert!(same["similarity"].as_f64().unwrap() >= 85.0);
+    let diff =
+        json(&run(dir.path(), &["face", "compare", &f("img1.jpg"), &f("img3.jpg"), "--json"]));
+    assert_eq!(diff["match"], false, "{diff}");
+    assert!(diff["similarity"].as_f64().unwrap() < 50.0);
+    // an image without a face is a typed error with its own exit code
+    let silhouette = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data/documents/generated/dev_000_passport.jpg")
+        .display()
+        .to_string();
+    let o = run(dir.path(), &["face", "compare", &silhouette, &f("img1.jpg"), "--json"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert_eq!(json(&o)["code"], "no_face_found");
+
+    let o = run(
+        dir.path(),
+        &["face", "inspect", &f("video/intel_headpose_female/0016.jpg"), "--live", "--json"],
+    );
+    assert!(o.status.success());
+    let a = json(&o);
+    assert_eq!((a["width"].as_u64(), a["faces"].as_array().unwrap().len()), (Some(640), 1));
+    let face = &a["faces"][0];
+    assert!(face["landmarks"]["eyeImageLeft"]["x"].is_number());
+    assert!(face["pose"]["yawDeg"].as_f64().unwrap() > 20.0, "she is turned to her left: {face}");
+    assert!(face["quality"]["sharpness"].is_number());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_dlq_list_and_retry() {
+    use kyc_server::backend::{
+        JobQueue, NewJob,
+        local::{Database, Durability, SqliteJobQueue},
+    };
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let queue = SqliteJobQueue::new(
+            Database::open(&dir.path().join("kyc.db"), Durability::Full).unwrap(),
+        );
+        let now = kyc_core::Timestamp::from_unix_millis(1_000);
+        let job = NewJob {
+            kind: "face_match".into(),
+            dedupe_key: Some("face_match:s1".into()),
+            payload: serde_json::json!({"sessionId": "s1"}),
+            run_at: now,
+            max_attempts: 3,
+        };
+        queue.enqueue(&job).await.unwrap();
+        let leased = queue.lease(now, 1000, 1).await.unwrap();
+        queue.dead_letter(&leased[0], "face engine: timed out", now).await.unwrap();
+    }
+    let list = json(&run(dir.path(), &["jobs", "dlq", "list", "--json"]));
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(
+        (list[0]["kind"].as_str(), list[0]["lastError"].as_str()),
+        (Some("face_match"), Some("face engine: timed out"))
+    );
+    let r = json(&run(dir.path(), &["jobs", "dlq", "retry", "--all", "--json"]));
+    assert_eq!(r["retried"].as_array().unwrap().len(), 1);
+    assert_eq!(json(&run(dir.path(), &["jobs", "dlq", "list", "--json"])), serde_json::json!([]));
+    let o = run(dir.path(), &["jobs", "dlq", "retry", "999"]);
+    assert!(!o.status.success());
+}

@@ -141,6 +141,37 @@ impl ClockExt for ManualClock {
     }
 }
 
+/// The local face engine, loaded once per test binary.
+pub(crate) fn face_engine() -> kyc_server::backend::local::face::LocalFaceEngine {
+    static ENGINE: std::sync::OnceLock<kyc_server::backend::local::face::LocalFaceEngine> =
+        std::sync::OnceLock::new();
+    ENGINE
+        .get_or_init(|| {
+            kyc_server::backend::local::face::LocalFaceEngine::load(
+                &Default::default(),
+                kyc_server::cpu_pool::CpuPool::per_core(),
+            )
+            .unwrap()
+        })
+        .clone()
+}
+
+impl Harness {
+    /// A harness with the real local face engine and, optionally, a pinned challenge.
+    pub(crate) fn with_face(
+        config: ServerConfig,
+        fixed: Option<Vec<kyc_core::challenge::Gesture>>,
+    ) -> Self {
+        let clock = Arc::new(ManualClock::new(Timestamp::from_unix_millis(T0)));
+        let mut state = AppState::new(config, Backends::memory(), clock.clone(), [7u8; 32])
+            .with_face_engine(Arc::new(face_engine()));
+        if let Some(seq) = fixed {
+            state = state.with_fixed_challenge(seq);
+        }
+        Self { app: app(state.clone()), state, clock }
+    }
+}
+
 pub(crate) use kyc_server::fixtures::{
     contains, document_photo, jpeg, png_header, png_with_text, with_exif,
 };

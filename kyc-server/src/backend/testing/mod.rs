@@ -19,7 +19,7 @@ use kyc_core::{
     api::v1::{KeyKind, Step, StepStatus, VerificationStatus},
     audit::{AuditEvent, ChainVerifier},
 };
-use std::{collections::BTreeMap, sync::Arc};
+use std::collections::BTreeMap;
 
 /// A fresh random verification id.
 pub fn new_id() -> VerificationId {
@@ -491,6 +491,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn local_backends_conform() {
         use crate::backend::local::*;
+        use std::sync::Arc;
         let dir = tempfile::tempdir().unwrap();
         let master = Arc::new(crate::crypto::MasterKey::generate());
         let db = Database::open(&dir.path().join("kyc.db"), Durability::Full).unwrap();

@@ -207,6 +207,11 @@ impl LocalFaceEngine {
         Ok(Self { models: Arc::new(models), cpu, name: format!("local-onnx/{}", spec.name) })
     }
 
+    /// The CPU pool the engine runs on (share it with other CPU-heavy work).
+    pub fn cpu_pool(&self) -> Arc<CpuPool> {
+        Arc::clone(&self.cpu)
+    }
+
     /// The embedding model's metric and calibration.
     pub fn calibration(&self) -> (Metric, Calibration) {
         (self.models.embedder.spec.metric, self.models.embedder.spec.calibration)

@@ -33,7 +33,10 @@ impl Model {
 
     /// Runs on one input tensor; returns every output as a flat `f32` vector.
     pub(crate) fn run(&self, input: Vec<f32>) -> Result<Vec<Vec<f32>>, ProviderError> {
-        let tensor = Tensor::from_shape(&self.input_shape, &input).map_err(backend_err)?;
+        // moves the buffer into the tensor without copying it
+        let array = tract_ndarray::ArrayD::from_shape_vec(self.input_shape.as_slice(), input)
+            .map_err(backend_err)?;
+        let tensor = Tensor::from(array);
         let outputs = self.plan.run(tvec!(tensor.into())).map_err(backend_err)?;
         outputs
             .iter()

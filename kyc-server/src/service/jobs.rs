@@ -1,0 +1,133 @@
+//! The job worker: leases due jobs, runs them, and completes, retries (with
+//! exponential backoff and full jitter) or dead-letters them.
+//!
+//! Delivery is at least once: a worker that dies loses its lease and the job
+//! runs again, so every handler is idempotent.
+
+use super::liveness::{FACE_MATCH_JOB, FaceMatchError, complete_face_match};
+use crate::{
+    AppState,
+    backend::{Job, StoreError},
+    telemetry::JobLabels,
+};
+use rand::RngExt;
+use std::time::Duration;
+
+/// How long a leased job is reserved for one worker.
+pub const LEASE_MS: i64 = 120_000;
+/// First retry delay; doubles per attempt.
+const BACKOFF_BASE_MS: i64 = 1_000;
+/// Longest retry delay.
+const BACKOFF_MAX_MS: i64 = 300_000;
+
+/// Why a job failed.
+#[derive(Debug)]
+pub struct JobFailure {
+    /// What to record (no PII).
+    pub message: String,
+    /// Whether another attempt may succeed.
+    pub retryable: bool,
+}
+
+/// Delay before attempt `attempts + 1`: full jitter over an exponential cap.
+pub fn backoff_ms(attempts: u32) -> i64 {
+    let cap = BACKOFF_BASE_MS
+        .saturating_mul(1i64 << attempts.saturating_sub(1).min(20))
+        .min(BACKOFF_MAX_MS);
+    rand::rng().random_range(cap / 2..=cap)
+}
+
+async fn run_job(state: &AppState, job: &Job) -> Result<(), JobFailure> {
+    match job.kind.as_str() {
+        FACE_MATCH_JOB => {
+            let Some(session) = job.payload.get("sessionId").and_then(|s| s.as_str()) else {
+                return Err(JobFailure {
+                    message: "payload has no sessionId".into(),
+                    retryable: false,
+                });
+            };
+            match complete_face_match(state, session).await {
+                Ok(_) => Ok(()),
+                Err(FaceMatchError::Engine(e)) => Err(JobFailure {
+                    message: format!("face engine: {e}"),
+                    retryable: e.is_retryable(),
+                }),
+                Err(FaceMatchError::Api(e)) => Err(JobFailure {
+                    message: format!("error {}", e.code()),
+                    retryable: e.code() == kyc_core::ErrorCode::StorageUnavailable,
+                }),
+            }
+        }
+        other => {
+            Err(JobFailure { message: format!("unknown job kind {other:?}"), retryable: false })
+        }
+    }
+}
+
+async fn settle(
+    state: &AppState,
+    job: &Job,
+    result: Result<(), JobFailure>,
+) -> Result<(), StoreError> {
+    let jobs = &state.backends.jobs;
+    let now = state.clock.now();
+    let (result_label, outcome) = match result {
+        Ok(()) => ("ok", jobs.complete(job).await),
+        Err(f) if f.retryable && job.attempts < job.max_attempts => {
+            let at = now.add_millis(backoff_ms(job.attempts));
+            ("retry", jobs.retry_later(job, &f.message, at).await)
+        }
+        Err(f) => {
+            tracing::warn!(job_id = %job.id, kind = %job.kind, attempts = job.attempts, error_code = "job_dead_lettered", "job dead-lettered");
+            ("dead", jobs.dead_letter(job, &f.message, now).await)
+        }
+    };
+    state
+        .metrics
+        .jobs
+        .get_or_create(&JobLabels { kind: job.kind.clone(), result: result_label.to_owned() })
+        .inc();
+    outcome
+}
+
+/// Leases and runs the due jobs once; returns how many ran.
+pub async fn run_due(state: &AppState, limit: usize) -> Result<usize, StoreError> {
+    let jobs = state.backends.jobs.lease(state.clock.now(), LEASE_MS, limit).await?;
+    for job in &jobs {
+        let result = run_job(state, job).await;
+        match settle(state, job, result).await {
+            // another worker took over after our lease expired: its result stands
+            Ok(()) | Err(StoreError::Conflict) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(jobs.len())
+}
+
+/// Runs jobs until the task is dropped, polling every `idle` when there is nothing to do.
+pub async fn run_worker(state: AppState, idle: Duration) {
+    loop {
+        match run_due(&state, 8).await {
+            Ok(0) => tokio::time::sleep(idle).await,
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "job worker could not reach the queue");
+                tokio::time::sleep(idle).await;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_with_full_jitter_and_is_capped() {
+        for attempts in 1..30 {
+            let cap = (1_000i64 << (attempts - 1).min(20)).min(300_000);
+            let d = backoff_ms(attempts);
+            assert!(d >= cap / 2 && d <= cap, "{attempts}: {d}");
+        }
+    }
+}
