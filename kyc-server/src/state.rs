@@ -253,12 +253,20 @@ mod local_state {
             prepare_data_dir(&config)?;
             let master = Arc::new(load_master_key(&config, master_key_env)?);
             let local = LocalBackends::open(&config, master.clone())?;
+            #[cfg(feature = "face-onnx")]
+            let face = crate::backend::local::face::LocalFaceEngine::load(
+                &config.face,
+                CpuPool::per_core(),
+            )?;
             let state = Self::new(
                 config,
                 local.backends.clone(),
                 Arc::new(SystemClock),
                 master.derive(b"client-token-v1"),
             );
+            // the face engine and image decoding share one CPU pool
+            #[cfg(feature = "face-onnx")]
+            let state = Self { cpu: face.cpu_pool(), ..state }.with_face_engine(Arc::new(face));
             Ok((state, local))
         }
     }

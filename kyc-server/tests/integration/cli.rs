@@ -161,6 +161,37 @@ async fn serve_prints_where_it_listens_and_tools_run_beside_it() {
             .await
             .unwrap();
         assert_eq!(r.status(), 200);
+        // the liveness step runs the real face engine in the served binary
+        let ct = body["clientToken"].as_str().unwrap();
+        let start: serde_json::Value = http
+            .post(format!("{base}/start-liveness"))
+            .bearer_auth(ct)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let frame = &kyc_server::fixtures::clip("wh_address_a")[0].0;
+        let body = serde_json::json!({
+            "frameId": "f1",
+            "nonce": start["challenge"]["nonce"],
+            "image": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, frame),
+        });
+        let r = http
+            .post(format!("{base}/submit-frame"))
+            .bearer_auth(ct)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let feedback: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(
+            (feedback["faceFound"].as_bool(), feedback["faces"].as_u64()),
+            (Some(true), Some(1)),
+            "{feedback}"
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

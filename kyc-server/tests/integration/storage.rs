@@ -196,6 +196,11 @@ async fn nothing_on_disk_holds_the_plaintext_image_and_erasure_shreds_it() {
     let dir = tempfile::tempdir().unwrap();
     let config = ServerConfig { data_dir: dir.path().join("data"), ..Default::default() };
     let (state, _local) = AppState::local(config, None).unwrap();
+    assert_eq!(
+        state.face.name(),
+        "local-onnx/dlib-resnet-v1",
+        "kyc serve runs the local face engine"
+    );
     let h = Harness {
         app: app(state.clone()),
         clock: Arc::new(kyc_server::clock::ManualClock::new(Timestamp::from_unix_millis(T0))),

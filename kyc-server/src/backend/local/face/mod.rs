@@ -95,6 +95,22 @@ struct Models {
     embedder: Embedder,
 }
 
+/// Time spent in each stage of analysing one image (for benchmarks and diagnostics).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StageTimings {
+    /// JPEG/PNG decoding.
+    pub decode_ms: f64,
+    /// YuNet detection (letterbox included).
+    pub detect_ms: f64,
+    /// Mesh, pose, eyes and quality of the largest face.
+    pub observe_ms: f64,
+    /// Identity descriptor of the largest face (both flips).
+    pub embed_ms: f64,
+    /// Faces found.
+    pub faces: usize,
+}
+
 /// The local ONNX face engine.
 #[derive(Debug, Clone)]
 pub struct LocalFaceEngine {
@@ -210,6 +226,36 @@ impl LocalFaceEngine {
     /// The CPU pool the engine runs on (share it with other CPU-heavy work).
     pub fn cpu_pool(&self) -> Arc<CpuPool> {
         Arc::clone(&self.cpu)
+    }
+
+    /// Runs every stage on one image on the calling thread and times each.
+    pub fn profile(
+        &self,
+        image: &FaceImage,
+        kind: ImageKind,
+    ) -> Result<StageTimings, ProviderError> {
+        let ms = |t: Instant| t.elapsed().as_secs_f64() * 1000.0;
+        let t = Instant::now();
+        let img = decode(image)?;
+        let decode_ms = ms(t);
+        let t = Instant::now();
+        let detections = self.models.detector(kind).detect(&img)?;
+        let detect_ms = ms(t);
+        let Some(d) = detections.first() else {
+            return Ok(StageTimings { decode_ms, detect_ms, ..Default::default() });
+        };
+        let t = Instant::now();
+        self.models.face(&img, d)?;
+        let observe_ms = ms(t);
+        let t = Instant::now();
+        self.models.embedder.embed(&img, &d.landmarks)?;
+        Ok(StageTimings {
+            decode_ms,
+            detect_ms,
+            observe_ms,
+            embed_ms: ms(t),
+            faces: detections.len(),
+        })
     }
 
     /// The embedding model's metric and calibration.
