@@ -103,16 +103,8 @@ pub(crate) async fn read_upload(req: Request, limit: u64) -> Result<Bytes, ApiEr
     if !content_type(&req).starts_with("multipart/form-data") {
         return read_limited(req.into_body(), limit).await;
     }
-    let mut multipart = Multipart::from_request(req, &())
-        .await
-        .map_err(|_| ApiError::invalid("malformed multipart body"))?;
-    let bad = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            too_large(limit)
-        } else {
-            ApiError::invalid("malformed multipart body")
-        }
-    };
+    let mut multipart = open_multipart(req).await?;
+    let bad = multipart_error(limit);
     while let Some(mut field) = multipart.next_field().await.map_err(bad)? {
         let is_file =
             field.name().is_some_and(|n| FILE_FIELDS.contains(&n)) || field.file_name().is_some();
@@ -131,21 +123,32 @@ pub(crate) async fn read_upload(req: Request, limit: u64) -> Result<Bytes, ApiEr
     Err(ApiError::invalid("the multipart body has no file field (file, document or image)"))
 }
 
-/// The text and file fields of a multipart body (files at most `limit` bytes in total).
-pub(crate) async fn read_multipart(
-    req: Request,
-    limit: u64,
-) -> Result<Vec<(String, Bytes)>, ApiError> {
-    let mut multipart = Multipart::from_request(req, &())
+async fn open_multipart(req: Request) -> Result<Multipart, ApiError> {
+    Multipart::from_request(req, &())
         .await
-        .map_err(|_| ApiError::invalid("malformed multipart body"))?;
-    let bad = |e: axum::extract::multipart::MultipartError| {
+        .map_err(|_| ApiError::invalid("malformed multipart body"))
+}
+
+/// Maps a multipart read error: too large (413) or malformed (400).
+fn multipart_error(
+    limit: u64,
+) -> impl Fn(axum::extract::multipart::MultipartError) -> ApiError + Copy {
+    move |e| {
         if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
             too_large(limit)
         } else {
             ApiError::invalid("malformed multipart body")
         }
-    };
+    }
+}
+
+/// The text and file fields of a multipart body (files at most `limit` bytes in total).
+pub(crate) async fn read_multipart(
+    req: Request,
+    limit: u64,
+) -> Result<Vec<(String, Bytes)>, ApiError> {
+    let mut multipart = open_multipart(req).await?;
+    let bad = multipart_error(limit);
     let mut fields = Vec::new();
     let mut total = 0u64;
     while let Some(mut field) = multipart.next_field().await.map_err(bad)? {
