@@ -10,6 +10,8 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+pub use super::provider::ProviderError;
+
 /// An encoded image handed to the engine.
 #[derive(Clone, PartialEq, Eq)]
 pub struct FaceImage(pub Bytes);
@@ -147,40 +149,6 @@ pub struct FaceMatch {
     pub similarity: f32,
     /// The model's raw score (e.g. a euclidean distance), for audits and calibration.
     pub raw_score: f32,
-}
-
-/// Why the engine could not answer.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ProviderError {
-    /// The input was unusable (not an image, no face where one is required).
-    #[error("rejected: {0}")]
-    Rejected(&'static str),
-    /// The engine did not answer in time.
-    #[error("timed out")]
-    Timeout,
-    /// The engine is unavailable (circuit open, quota, outage).
-    #[error("unavailable")]
-    Unavailable,
-    /// The engine cannot do this.
-    #[error("not supported")]
-    NotSupported,
-    /// Anything else from the provider.
-    #[error("{provider} failed")]
-    Backend {
-        /// Which engine.
-        provider: &'static str,
-        /// The cause.
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
-}
-
-impl ProviderError {
-    /// Whether a retry may succeed.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Timeout | Self::Unavailable | Self::Backend { .. })
-    }
 }
 
 /// A face engine. Contract:

@@ -18,6 +18,7 @@
 //!
 //! Backends store and return evidence; they never decide.
 
+pub mod document;
 pub mod face;
 pub mod memory;
 
@@ -28,8 +29,10 @@ pub mod local;
 pub mod testing;
 
 mod model;
+mod provider;
 
 pub use model::*;
+pub use provider::ProviderError;
 
 use async_trait::async_trait;
 use bytes::Bytes;

@@ -7,6 +7,10 @@ pub mod face;
 mod jobs;
 mod liveness;
 mod object_store;
+#[cfg(feature = "ocr-onnx")]
+pub mod ocr;
+#[cfg(any(feature = "face-onnx", feature = "ocr-onnx"))]
+pub(crate) mod onnx;
 mod stores;
 
 pub use db::{Database, Durability};

@@ -7,11 +7,11 @@
 //! per grid cell: `score = sqrt(cls·obj)`, `cx = (col + b0)·s`, `w = exp(b2)·s`,
 //! `kp = (col + k)·s`; then non-maximum suppression at IoU 0.3.
 
-use super::{
-    geometry::{Layout, letterbox},
-    model::Model,
-};
 use crate::backend::face::{BoundingBox, Landmarks, Point, ProviderError};
+use crate::backend::local::onnx::{
+    Model,
+    geometry::{Layout, letterbox},
+};
 use image::RgbImage;
 
 pub(crate) const YUNET: &[u8] =
@@ -51,7 +51,7 @@ impl Detector {
         let (input, scale) = letterbox(img, self.size, Layout::NchwBgr);
         let out = self.model.run(input)?;
         if out.len() != 12 {
-            return Err(super::model::backend_err("unexpected YuNet outputs"));
+            return Err(crate::backend::local::onnx::backend_err("unexpected YuNet outputs"));
         }
         let mut found = Vec::new();
         for (k, stride) in [8usize, 16, 32].into_iter().enumerate() {

@@ -13,11 +13,11 @@
 //! Each descriptor is the mean of the chip's and its mirror image's
 //! descriptors (flip averaging), which measurably tightens same-person scores.
 
-use super::{
-    geometry::{Affine, Layout, warp_into},
-    model::Model,
-};
 use crate::backend::face::{Landmarks, ProviderError};
+use crate::backend::local::onnx::{
+    Model,
+    geometry::{Affine, Layout, warp_into},
+};
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
@@ -184,10 +184,9 @@ impl Embedder {
         for flip in [false, true] {
             let input = warp_into(img, &map, size, size, self.spec.layout, 1.0, flip);
             let outputs = self.model.run(input)?;
-            let d = outputs
-                .into_iter()
-                .nth(self.spec.output)
-                .ok_or_else(|| super::model::backend_err("missing embedding output"))?;
+            let d = outputs.into_iter().nth(self.spec.output).ok_or_else(|| {
+                crate::backend::local::onnx::backend_err("missing embedding output")
+            })?;
             let d = if self.spec.metric == Metric::Cosine { l2_normalise(d) } else { d };
             sum = Some(match sum {
                 None => d,

@@ -15,11 +15,11 @@
 //!   labelled clips, closed ones 0.14–0.18; the challenge compares each
 //!   person with their own open-eye baseline).
 
-use super::{
-    geometry::{Affine, Layout, warp_into},
-    model::Model,
-};
 use crate::backend::face::{BoundingBox, FacePose, Landmarks, ProviderError};
+use crate::backend::local::onnx::{
+    Model,
+    geometry::{Affine, Layout, warp_into},
+};
 use image::RgbImage;
 
 pub(crate) const MESH: &[u8] =
@@ -94,7 +94,7 @@ impl Mesh {
         let out = self.model.run(input)?;
         let (points, logit) = match (out.first(), out.get(1)) {
             (Some(p), Some(l)) if p.len() >= 468 * 3 && !l.is_empty() => (p, l[0]),
-            _ => return Err(super::model::backend_err("unexpected mesh outputs")),
+            _ => return Err(crate::backend::local::onnx::backend_err("unexpected mesh outputs")),
         };
         let p: Vec<P3> = points.chunks_exact(3).take(468).map(|q| [q[0], q[1], q[2]]).collect();
         let x_axis = unit(sub(p[263], p[33]));

@@ -12,9 +12,7 @@
 
 mod detector;
 mod embedder;
-mod geometry;
 mod mesh;
-mod model;
 
 pub use embedder::{Calibration, Metric};
 
@@ -120,15 +118,7 @@ pub struct LocalFaceEngine {
 }
 
 fn decode(image: &FaceImage) -> Result<RgbImage, ProviderError> {
-    // the same header checks as uploads, with frame-sized limits, before any pixel is decoded
-    let info = kyc_core::image::inspect(&image.0)
-        .map_err(|_| ProviderError::Rejected("not a JPEG or PNG image"))?;
-    if info.pixels() > 40_000_000 {
-        return Err(ProviderError::Rejected("image too large"));
-    }
-    image::load_from_memory(&image.0)
-        .map(|i| i.to_rgb8())
-        .map_err(|_| ProviderError::Rejected("undecodable image"))
+    crate::backend::local::onnx::decode_image(&image.0, 40_000_000)
 }
 
 impl Models {
@@ -141,7 +131,8 @@ impl Models {
 
     fn face(&self, img: &RgbImage, d: &Detection) -> Result<DetectedFace, ProviderError> {
         let b = d.bbox;
-        let (brightness, sharpness) = geometry::luma_stats(img, b.x, b.y, b.width, b.height);
+        let (brightness, sharpness) =
+            crate::backend::local::onnx::geometry::luma_stats(img, b.x, b.y, b.width, b.height);
         let (w, h) = (img.width() as f32, img.height() as f32);
         let mesh = self.mesh.measure(img, &d.bbox, &d.landmarks)?;
         Ok(DetectedFace {
@@ -163,8 +154,13 @@ impl Models {
         let detections = self.detector(kind).detect(img)?;
         let faces =
             detections.iter().take(3).map(|d| self.face(img, d)).collect::<Result<Vec<_>, _>>()?;
-        let (brightness, _) =
-            geometry::luma_stats(img, 0.0, 0.0, img.width() as f32, img.height() as f32);
+        let (brightness, _) = crate::backend::local::onnx::geometry::luma_stats(
+            img,
+            0.0,
+            0.0,
+            img.width() as f32,
+            img.height() as f32,
+        );
         Ok(FaceAnalysis { width: img.width(), height: img.height(), brightness, faces })
     }
 

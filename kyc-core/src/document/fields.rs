@@ -1,0 +1,714 @@
+//! Identity fields from the text of a document: the MRZ (check-digit
+//! validated, repaired by [`super::mrz_ocr`]) and the printed zone
+//! (label/value pairs such as `Surname` / `Date of birth`, and the numbered
+//! fields `1.`–`5.` of EU driving licences), cross-checked against each other.
+//!
+//! * Printed values are found by layout: the value of a label is the text on
+//!   its right in the same row, or the nearest line under it in the same
+//!   column. Numbered licence fields are read the same way from their
+//!   numbers, and by row order when the small numbers were not detected.
+//! * The MRZ name has no check digit and OCR drops letters from it, so when
+//!   it disagrees with the printed name the printed one wins and the
+//!   disagreement is reported. MRZ dates have no century: the printed date
+//!   supplies it. A printed document number whose check digit matches the
+//!   MRZ's repairs an MRZ number OCR could not read.
+//!
+//! ```
+//! use kyc_core::document::{fields::{read_fields, FieldSource}, text::{DocumentText, TextLine}};
+//! let line = |text: &str, y: f32| TextLine { text: text.into(), confidence: 0.99, x: 10.0, y, width: 300.0, height: 20.0 };
+//! let text = DocumentText {
+//!     lines: vec![
+//!         line("Surname / Nom", 0.0), line("ERIKSSON", 22.0),
+//!         line("Given names / Prénoms", 50.0), line("ANNA MARIA", 72.0),
+//!         line("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<", 200.0),
+//!         line("L898902C36UTO7408122F1204159ZE184226B<<<<<10", 230.0),
+//!     ],
+//!     ..Default::default()
+//! };
+//! let f = read_fields(&text, time::macros::date!(2026 - 11 - 25)).unwrap();
+//! assert_eq!(f.name.as_ref().unwrap().value, "ANNA MARIA ERIKSSON");
+//! assert_eq!(f.name.as_ref().unwrap().source, FieldSource::MrzAndPrinted);
+//! assert_eq!(f.date_of_birth.unwrap().value, "1974-08-12");
+//! assert_eq!(f.document_number.unwrap().value, "L898902C3");
+//! ```
+
+use super::{
+    mrz::{self, CheckField, Mrz, MrzFormat, Sex},
+    mrz_ocr,
+    text::{DocumentText, TextLine},
+};
+use crate::names::{display, match_key};
+use serde::{Deserialize, Serialize};
+use time::{Date, Month};
+
+/// Where a field's value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldSource {
+    /// The machine-readable zone.
+    Mrz,
+    /// The printed (visual) zone.
+    Printed,
+    /// Both, and they agree.
+    MrzAndPrinted,
+}
+
+/// One field's value, how sure we are, and where it came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Field {
+    /// Normalised value: upper case, trimmed; dates `YYYY-MM-DD`.
+    pub value: String,
+    /// 0–1.
+    pub confidence: f32,
+    /// Where it came from.
+    pub source: FieldSource,
+}
+
+/// The MRZ as read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MrzSummary {
+    /// Layout.
+    pub format: MrzFormat,
+    /// Every check digit passed.
+    pub valid: bool,
+    /// The checks that failed.
+    pub failed_checks: Vec<CheckField>,
+}
+
+/// MRZ and printed zone say different things.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Disagreement {
+    /// Which field (`name`, `dateOfBirth`, `documentNumber`, …).
+    pub field: String,
+    /// What the MRZ says.
+    pub mrz: String,
+    /// What the printed zone says.
+    pub printed: String,
+}
+
+/// The kind of document, as far as the text tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentKind {
+    /// A passport (TD3 MRZ, or `P` document code).
+    Passport,
+    /// An identity card (TD1/TD2 MRZ with an `I`/`A`/`C` code).
+    IdCard,
+    /// A visa (MRV-A/B).
+    Visa,
+    /// A driving licence (numbered fields, no MRZ).
+    DrivingLicence,
+    /// Not recognised.
+    Unknown,
+}
+
+/// A problem with the reading that a reviewer should see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadProblem {
+    /// An MRZ was found but some check digit fails even after repair.
+    MrzChecksumFailed,
+    /// Name, date of birth or document number could not be read.
+    FieldsMissing,
+    /// MRZ and printed zone disagree.
+    SourcesDisagree,
+    /// A date is not plausible (birth in the future, age over 130).
+    ImplausibleDate,
+}
+
+impl ReadProblem {
+    /// Stable code.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::MrzChecksumFailed => "mrz_checksum_failed",
+            Self::FieldsMissing => "fields_missing",
+            Self::SourcesDisagree => "sources_disagree",
+            Self::ImplausibleDate => "implausible_date",
+        }
+    }
+}
+
+/// Everything read from one document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentFields {
+    /// Kind of document.
+    pub document_kind: DocumentKind,
+    /// Full name, given names first.
+    pub name: Option<Field>,
+    /// Surname(s).
+    pub surname: Option<Field>,
+    /// Given name(s).
+    pub given_names: Option<Field>,
+    /// `YYYY-MM-DD`.
+    pub date_of_birth: Option<Field>,
+    /// Document number.
+    pub document_number: Option<Field>,
+    /// Nationality (ICAO 3-letter code from the MRZ, or as printed).
+    pub nationality: Option<Field>,
+    /// `YYYY-MM-DD`.
+    pub expiry_date: Option<Field>,
+    /// `M`, `F` or `X`.
+    pub sex: Option<Field>,
+    /// The MRZ, if one was found.
+    pub mrz: Option<MrzSummary>,
+    /// Where MRZ and printed zone differ.
+    pub disagreements: Vec<Disagreement>,
+    /// What a reviewer should look at (empty when all is well).
+    pub problems: Vec<ReadProblem>,
+}
+
+impl DocumentFields {
+    /// Whether a person should look at this document.
+    pub fn needs_review(&self) -> bool {
+        !self.problems.is_empty()
+    }
+
+    /// The required fields (name, date of birth, document number) that are missing.
+    pub fn missing(&self) -> Vec<&'static str> {
+        [
+            ("name", self.name.is_none()),
+            ("dateOfBirth", self.date_of_birth.is_none()),
+            ("documentNumber", self.document_number.is_none()),
+        ]
+        .into_iter()
+        .filter(|(_, m)| *m)
+        .map(|(f, _)| f)
+        .collect()
+    }
+}
+
+/// Why nothing could be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadError {
+    /// No text, or no identity field at all: not a document, or unreadable.
+    #[error("no identity document text could be read")]
+    Unreadable,
+}
+
+/// Printed-zone labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Label {
+    Surname,
+    GivenNames,
+    BirthDate,
+    DocumentNumber,
+    Nationality,
+    Sex,
+    Expiry,
+    /// Numbered licence fields: 1 surname, 2 given names, 3 birth date and
+    /// place, 4a issue, 4b expiry, 5 number.
+    Licence(&'static str),
+}
+
+/// The label a line is, if it is one (letters only, lower case, compared
+/// with the English and French labels ICAO recommends).
+fn label_of(text: &str) -> Option<Label> {
+    let t = text.trim();
+    for n in ["1", "2", "3", "4a", "4b", "4c", "5", "8", "9"] {
+        let rest = t.strip_prefix(n).map(str::trim);
+        if matches!(rest, Some(".") | Some("") | Some(",")) {
+            return Some(Label::Licence(n));
+        }
+    }
+    let k: String = t.chars().filter(char::is_ascii_alphabetic).collect::<String>().to_lowercase();
+    let has = |s: &str| k.contains(s);
+    Some(if has("surname") || k.starts_with("nom") || has("familyname") || has("lastname") {
+        Label::Surname
+    } else if has("givenname") || has("prenom") || has("forename") || has("firstname") {
+        Label::GivenNames
+    } else if has("dateofbirth") || has("birth") || has("naissance") {
+        Label::BirthDate
+    } else if has("passportno")
+        || has("documentno")
+        || has("dupasseport")
+        || has("dudocument")
+        || has("documentnumber")
+        || has("cardno")
+    {
+        Label::DocumentNumber
+    } else if has("nationalit") {
+        Label::Nationality
+    } else if k.starts_with("sex") {
+        Label::Sex
+    } else if has("expiry") || has("expiration") || has("dateofexp") {
+        Label::Expiry
+    } else {
+        return None;
+    })
+}
+
+/// The line holding a label's value: on its right in the same row, else the
+/// nearest line below it in the same column that is not a label.
+fn value_of<'a>(
+    label: &TextLine,
+    lines: &'a [TextLine],
+    same_row_only: bool,
+) -> Option<&'a TextLine> {
+    let right = lines
+        .iter()
+        .filter(|l| {
+            l.x >= label.right() - 2.0
+                && (l.center_y() - label.center_y()).abs() < 0.6 * label.height.max(l.height)
+                && l.x - label.right() < 8.0 * label.height
+                && label_of(&l.text).is_none()
+        })
+        .min_by(|a, b| a.x.total_cmp(&b.x));
+    if right.is_some() || same_row_only {
+        return right;
+    }
+    lines
+        .iter()
+        .filter(|l| {
+            l.y > label.y + 0.5 * label.height
+                && l.y < label.bottom() + 2.0 * label.height
+                && (l.x - label.x).abs() < 2.0 * label.height
+                && label_of(&l.text).is_none()
+        })
+        .min_by(|a, b| a.y.total_cmp(&b.y))
+}
+
+const MONTHS: [&str; 12] =
+    ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
+
+/// A printed date at the start of `text`: `12 JUN 1984`, `12.06.1984`,
+/// `12/06/1984`, `12-06-1984`, `12 JUN 84`, with or without spaces.
+/// Returns day, month, and the year as written (2 or 4 digits).
+fn printed_date(text: &str) -> Option<(u8, u8, i32, bool)> {
+    let s: String = text.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase();
+    let digits = |x: &str| -> Option<i32> {
+        let fixed: String = x
+            .chars()
+            .map(|c| match c {
+                'O' | 'D' | 'Q' => '0',
+                'I' | 'L' => '1',
+                'S' => '5',
+                'B' => '8',
+                'Z' => '2',
+                c => c,
+            })
+            .collect();
+        (!fixed.is_empty() && fixed.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| fixed.parse().ok())
+            .flatten()
+    };
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() < 6 {
+        return None;
+    }
+    let day = digits(&chars[0..2].iter().collect::<String>())?;
+    let rest: String = chars[2..].iter().collect();
+    let (month, year_part) = if let Some(r) = rest.strip_prefix(['.', '/', '-']) {
+        let m = digits(r.get(0..2)?)?;
+        (m, r.get(3..)?.to_owned())
+    } else {
+        let m = MONTHS.iter().position(|m| rest.starts_with(m))? as i32 + 1;
+        (m, rest.get(3..)?.to_owned())
+    };
+    let year_digits: String = year_part.chars().take(4).collect();
+    let (year, four) = match digits(&year_digits) {
+        Some(y) if year_digits.len() == 4 => (y, true),
+        _ => (digits(year_part.get(0..2)?)?, false),
+    };
+    if !(1..=31).contains(&day) || !(1..=12).contains(&month) {
+        return None;
+    }
+    Some((day as u8, month as u8, year, four))
+}
+
+fn make_date(y: i32, m: u8, d: u8) -> Option<Date> {
+    Date::from_calendar_date(y, Month::try_from(m).ok()?, d).ok()
+}
+
+/// Resolves a printed date: two-digit years by the same rule as the MRZ
+/// (`past` for births, nearest for expiry).
+fn resolve(d: (u8, u8, i32, bool), today: Date, past: bool) -> Option<Date> {
+    let (day, month, year, four) = d;
+    if four {
+        return make_date(year, month, day);
+    }
+    let raw = format!("{:02}{:02}{:02}", year.rem_euclid(100), month, day);
+    if past { mrz::past_date(&raw, today) } else { mrz::near_date(&raw, today) }
+}
+
+fn iso(d: Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// A name as stored: upper case, apostrophes dropped, other punctuation a space.
+fn clean_name(s: &str) -> String {
+    let t: String = s
+        .chars()
+        .filter(|c| !matches!(c, '\'' | '’' | '‘' | '`'))
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect();
+    display(&t)
+}
+
+/// A document number as printed: upper case, alphanumerics only.
+fn clean_number(s: &str) -> String {
+    s.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_uppercase()
+}
+
+#[derive(Debug, Default)]
+struct Printed {
+    surname: Option<(String, f32)>,
+    given: Option<(String, f32)>,
+    birth: Option<((u8, u8, i32, bool), f32)>,
+    number: Option<(String, f32)>,
+    nationality: Option<(String, f32)>,
+    sex: Option<(String, f32)>,
+    expiry: Option<((u8, u8, i32, bool), f32)>,
+    licence: bool,
+}
+
+fn read_printed(lines: &[TextLine]) -> Printed {
+    let mut p = Printed::default();
+    let text = |l: &TextLine| l.text.trim().to_owned();
+    for l in lines {
+        let Some(label) = label_of(&l.text) else {
+            // "4b. 09 AUG 29", "1. HANSEN": the number glued to its value
+            if let Some((n, v)) = glued_licence_field(&l.text) {
+                p.licence = true;
+                assign_licence(&mut p, n, v, l.confidence);
+            }
+            continue;
+        };
+        let Some(v) = value_of(l, lines, matches!(label, Label::Licence(_))) else { continue };
+        let c = v.confidence;
+        match label {
+            Label::Surname => p.surname = p.surname.take().or(Some((text(v), c))),
+            Label::GivenNames => p.given = p.given.take().or(Some((text(v), c))),
+            Label::BirthDate => p.birth = p.birth.or(printed_date(&v.text).map(|d| (d, c))),
+            Label::DocumentNumber => p.number = p.number.take().or(Some((text(v), c))),
+            Label::Nationality => p.nationality = p.nationality.take().or(Some((text(v), c))),
+            Label::Sex => p.sex = p.sex.take().or(Some((text(v), c))),
+            Label::Expiry => p.expiry = p.expiry.or(printed_date(&v.text).map(|d| (d, c))),
+            Label::Licence(n) => {
+                p.licence = true;
+                assign_licence(&mut p, n, &v.text, c);
+            }
+        }
+    }
+    if p.licence || is_licence(lines) {
+        // fills what the (small, often undetected) numbers did not give
+        p.licence = true;
+        licence_by_rows(lines, &mut p);
+        fix_licence_number(&mut p);
+    }
+    p
+}
+
+/// EU licence numbers often start with the holder's surname (UK: its first
+/// five letters, padded with `9`): where OCR read a look-alike digit there
+/// (`DUB01…` for `DUBOI…`), the surname read from field 1 corrects it.
+fn fix_licence_number(p: &mut Printed) {
+    let (Some((surname, _)), Some((number, _))) = (&p.surname, &mut p.number) else { return };
+    let letters: Vec<char> =
+        match_key(surname).chars().filter(char::is_ascii_alphabetic).take(5).collect();
+    let mut fixed: Vec<char> = number.chars().collect();
+    if letters.len() < 3 || fixed.len() < letters.len() + 3 {
+        return;
+    }
+    let look_alike = |ocr: char, want: char| {
+        let ocr = ocr.to_ascii_uppercase();
+        let want = want.to_ascii_uppercase();
+        ocr == want
+            || matches!(
+                (ocr, want),
+                ('0', 'O')
+                    | ('1', 'I')
+                    | ('1', 'L')
+                    | ('5', 'S')
+                    | ('8', 'B')
+                    | ('2', 'Z')
+                    | ('6', 'G')
+            )
+    };
+    if fixed.iter().zip(&letters).all(|(o, w)| look_alike(*o, *w)) {
+        for (o, w) in fixed.iter_mut().zip(&letters) {
+            *o = w.to_ascii_uppercase();
+        }
+        *number = fixed.into_iter().collect();
+    }
+}
+
+fn glued_licence_field(text: &str) -> Option<(&'static str, &str)> {
+    let t = text.trim();
+    for n in ["4a", "4b", "4c", "1", "2", "3", "5"] {
+        if let Some(rest) = t.strip_prefix(n).and_then(|r| r.strip_prefix('.'))
+            && !rest.trim().is_empty()
+        {
+            return Some((n, rest.trim()));
+        }
+    }
+    None
+}
+
+fn assign_licence(p: &mut Printed, n: &str, v: &str, c: f32) {
+    let v = v.trim();
+    match n {
+        "1" => p.surname = p.surname.take().or(Some((v.to_owned(), c))),
+        "2" => p.given = p.given.take().or(Some((v.to_owned(), c))),
+        "3" => p.birth = p.birth.or(printed_date(v).map(|d| (d, c))),
+        "4b" => p.expiry = p.expiry.or(printed_date(v).map(|d| (d, c))),
+        "5" => p.number = p.number.take().or(Some((v.to_owned(), c))),
+        _ => {}
+    }
+}
+
+fn is_licence(lines: &[TextLine]) -> bool {
+    lines.iter().any(|l| {
+        let k = match_key(&l.text);
+        k.contains("driving licence")
+            || k.contains("driving license")
+            || k.contains("drivinglicence")
+            || k.contains("permis de conduire")
+            || k.starts_with("4b")
+    })
+}
+
+/// EU licence fields by row order when their numbers were not detected: the
+/// birth-date row (a date followed by a place) is field 3; the two rows above
+/// it in the same column are 1 and 2; the row after the issue/expiry row is 5.
+fn licence_by_rows(lines: &[TextLine], p: &mut Printed) {
+    let Some(dob_i) = lines.iter().position(|l| {
+        printed_date(&l.text).is_some() && l.text.chars().filter(|c| c.is_alphabetic()).count() >= 4
+    }) else {
+        return;
+    };
+    let dob = &lines[dob_i];
+    let column: Vec<&TextLine> = lines
+        .iter()
+        .filter(|l| {
+            (l.x - dob.x).abs() < 1.5 * dob.height
+                && label_of(&l.text).is_none()
+                && glued_licence_field(&l.text).is_none()
+        })
+        .collect();
+    let Some(pos) = column.iter().position(|l| std::ptr::eq(*l, dob)) else { return };
+    if pos >= 2 {
+        assign_licence(p, "1", &column[pos - 2].text, column[pos - 2].confidence);
+        assign_licence(p, "2", &column[pos - 1].text, column[pos - 1].confidence);
+    }
+    assign_licence(p, "3", &dob.text, dob.confidence);
+    if let Some(n) = column.get(pos + 2) {
+        assign_licence(p, "5", &n.text, n.confidence);
+    }
+}
+
+fn field(value: String, confidence: f32, source: FieldSource) -> Option<Field> {
+    Some(Field { value, confidence: (confidence * 1000.0).round() / 1000.0, source })
+}
+
+/// Reads the identity fields of a document's text. `today` resolves
+/// two-digit years and checks plausibility.
+pub fn read_fields(text: &DocumentText, today: Date) -> Result<DocumentFields, ReadError> {
+    let raw: Vec<&str> = text.lines.iter().map(|l| l.text.as_str()).collect();
+    let found = mrz_ocr::find(&raw);
+    let printed_lines: Vec<TextLine> =
+        text.lines.iter().filter(|l| !mrz_ocr::looks_like_mrz(&l.text)).cloned().collect();
+    let printed = read_printed(&printed_lines);
+    let mut out = DocumentFields {
+        document_kind: DocumentKind::Unknown,
+        name: None,
+        surname: None,
+        given_names: None,
+        date_of_birth: None,
+        document_number: None,
+        nationality: None,
+        expiry_date: None,
+        sex: None,
+        mrz: None,
+        disagreements: Vec::new(),
+        problems: Vec::new(),
+    };
+    merge(&mut out, found.as_ref().map(|(m, l)| (m, l.as_slice())), &printed, today);
+    if out.name.is_none()
+        && out.date_of_birth.is_none()
+        && out.document_number.is_none()
+        && out.mrz.is_none()
+    {
+        return Err(ReadError::Unreadable);
+    }
+    if !out.missing().is_empty() {
+        out.problems.push(ReadProblem::FieldsMissing);
+    }
+    if !out.disagreements.is_empty() {
+        out.problems.push(ReadProblem::SourcesDisagree);
+    }
+    Ok(out)
+}
+
+fn disagree(out: &mut DocumentFields, field: &str, mrz: &str, printed: &str) {
+    out.disagreements.push(Disagreement {
+        field: field.to_owned(),
+        mrz: mrz.to_owned(),
+        printed: printed.to_owned(),
+    });
+}
+
+/// Picks, per field, the MRZ value, the printed one, or both when they agree.
+fn merge(out: &mut DocumentFields, mrz: Option<(&Mrz, &[String])>, p: &Printed, today: Date) {
+    let mrz_lines = mrz.map(|(_, l)| l).unwrap_or_default();
+    let mrz = mrz.map(|(m, _)| m);
+    out.document_kind = match mrz.map(|m| (m.format, m.document_code.chars().next())) {
+        Some((MrzFormat::Mrva | MrzFormat::Mrvb, _)) => DocumentKind::Visa,
+        Some((_, Some('P'))) => DocumentKind::Passport,
+        Some(_) => DocumentKind::IdCard,
+        None if p.licence => DocumentKind::DrivingLicence,
+        None => DocumentKind::Unknown,
+    };
+    let m = mrz;
+    if let Some(m) = m {
+        let failed: Vec<CheckField> =
+            m.checks.iter().filter(|(_, ok)| !ok).map(|(f, _)| f).collect();
+        if !failed.is_empty() {
+            out.problems.push(ReadProblem::MrzChecksumFailed);
+        }
+        out.mrz =
+            Some(MrzSummary { format: m.format, valid: failed.is_empty(), failed_checks: failed });
+    }
+
+    // names: printed wins on disagreement (no check digit covers the MRZ name)
+    let mrz_surname = m.map(|m| m.surname.clone()).filter(|s| !s.is_empty());
+    let mrz_given = m.map(|m| m.given_names.clone());
+    let pick_name = |out: &mut DocumentFields,
+                     key: &str,
+                     mrz_v: Option<String>,
+                     printed: Option<&(String, f32)>|
+     -> Option<Field> {
+        let printed = printed.map(|(v, c)| (clean_name(v), *c)).filter(|(v, _)| !v.is_empty());
+        match (mrz_v, printed) {
+            (Some(mv), Some((pv, c))) => {
+                if match_key(&mv) == match_key(&pv) {
+                    field(pv, 0.99_f32.max(c), FieldSource::MrzAndPrinted)
+                } else if match_key(&mv).replace(' ', "") == match_key(&pv).replace(' ', "") {
+                    // OCR lost the spaces of the printed name; the MRZ has them
+                    field(clean_name(&mv), 0.97, FieldSource::MrzAndPrinted)
+                } else {
+                    disagree(out, key, &mv, &pv);
+                    field(pv, c.min(0.9), FieldSource::Printed)
+                }
+            }
+            (Some(mv), None) if !mv.is_empty() => field(clean_name(&mv), 0.9, FieldSource::Mrz),
+            (_, Some((pv, c))) => field(pv, c, FieldSource::Printed),
+            _ => None,
+        }
+    };
+    out.surname = pick_name(out, "surname", mrz_surname, p.surname.as_ref());
+    out.given_names = pick_name(out, "givenNames", mrz_given, p.given.as_ref());
+    out.name = match (&out.given_names, &out.surname) {
+        (Some(g), Some(s)) => {
+            let source = if g.source == s.source { g.source } else { FieldSource::Printed };
+            field(format!("{} {}", g.value, s.value), g.confidence.min(s.confidence), source)
+        }
+        (None, Some(s)) => Some(s.clone()),
+        (Some(g), None) => Some(g.clone()),
+        (None, None) => None,
+    };
+
+    // date of birth: the MRZ (check digit) with the century from the printed date
+    let printed_birth = p.birth.and_then(|(d, c)| resolve(d, today, true).map(|d| (d, c)));
+    let mrz_birth = m.filter(|m| m.checks.birth_date).and_then(|m| {
+        let printed_century = printed_birth.map(|(d, _)| d.year() - d.year().rem_euclid(100));
+        let raw = &m.birth_date_raw;
+        let yy: i32 = raw.get(0..2)?.parse().ok()?;
+        match printed_century {
+            Some(c) => raw
+                .get(2..4)
+                .zip(raw.get(4..6))
+                .and_then(|(mm, dd)| make_date(c + yy, mm.parse().ok()?, dd.parse().ok()?)),
+            None => m.birth_date(today).ok(),
+        }
+    });
+    out.date_of_birth = match (mrz_birth, printed_birth) {
+        (Some(md), Some((pd, c))) if md == pd => {
+            field(iso(md), 0.99_f32.max(c), FieldSource::MrzAndPrinted)
+        }
+        (Some(md), Some((pd, _))) => {
+            disagree(out, "dateOfBirth", &iso(md), &iso(pd));
+            field(iso(md), 0.9, FieldSource::Mrz)
+        }
+        (Some(md), None) => field(iso(md), 0.97, FieldSource::Mrz),
+        (None, Some((pd, c))) => field(iso(pd), c.min(0.95), FieldSource::Printed),
+        (None, None) => None,
+    };
+    if let Some(d) = &out.date_of_birth {
+        let year = d.value.get(0..4).and_then(|y| y.parse::<i32>().ok()).unwrap_or(0);
+        if d.value.as_str() > iso(today).as_str() || today.year() - year > 130 {
+            out.problems.push(ReadProblem::ImplausibleDate);
+        }
+    }
+
+    // document number: the MRZ when its check digit passes; else a printed
+    // number the MRZ's check digit confirms; else the printed one
+    let printed_number =
+        p.number.as_ref().map(|(v, c)| (clean_number(v), *c)).filter(|(v, _)| v.len() >= 5);
+    let mrz_number = m.filter(|m| m.checks.document_number).map(|m| m.document_number.clone());
+    out.document_number = match (mrz_number, printed_number) {
+        (Some(mn), Some((pn, c))) if mn == pn => {
+            field(mn, 0.99_f32.max(c), FieldSource::MrzAndPrinted)
+        }
+        (Some(mn), Some((pn, _))) => {
+            disagree(out, "documentNumber", &mn, &pn);
+            field(mn, 0.95, FieldSource::Mrz)
+        }
+        (Some(mn), None) => field(mn, 0.98, FieldSource::Mrz),
+        (None, Some((pn, c))) => {
+            let confirmed = m.is_some_and(|m| confirms_number(m, mrz_lines, &pn));
+            if confirmed {
+                field(pn, 0.97, FieldSource::MrzAndPrinted)
+            } else {
+                field(pn, c.min(0.9), FieldSource::Printed)
+            }
+        }
+        (None, None) => None,
+    };
+    out.nationality =
+        match (m.map(|m| m.nationality.clone()).filter(|n| n.len() == 3), &p.nationality) {
+            (Some(n), _) => field(n, 0.95, FieldSource::Mrz),
+            (None, Some((v, c))) => field(clean_name(v), *c, FieldSource::Printed),
+            _ => None,
+        };
+    out.sex = match m.map(|m| m.sex) {
+        Some(Sex::Male) => field("M".into(), 0.95, FieldSource::Mrz),
+        Some(Sex::Female) => field("F".into(), 0.95, FieldSource::Mrz),
+        Some(Sex::Unspecified) => field("X".into(), 0.9, FieldSource::Mrz),
+        None => p
+            .sex
+            .as_ref()
+            .map(|(v, c)| (v.trim().to_ascii_uppercase(), *c))
+            .filter(|(v, _)| matches!(v.as_str(), "M" | "F" | "X"))
+            .and_then(|(v, c)| field(v, c, FieldSource::Printed)),
+    };
+    let printed_expiry = p.expiry.and_then(|(d, c)| resolve(d, today, false).map(|d| (d, c)));
+    let mrz_expiry = m.filter(|m| m.checks.expiry_date).and_then(|m| m.expiry_date(today).ok());
+    out.expiry_date = match (mrz_expiry, printed_expiry) {
+        (Some(md), Some((pd, c))) if md == pd => {
+            field(iso(md), 0.99_f32.max(c), FieldSource::MrzAndPrinted)
+        }
+        (Some(md), _) => field(iso(md), 0.95, FieldSource::Mrz),
+        (None, Some((pd, c))) => field(iso(pd), c.min(0.95), FieldSource::Printed),
+        (None, None) => None,
+    };
+}
+
+/// Whether the MRZ's document-number check digit confirms a printed number
+/// (OCR garbled the MRZ number, the check digit survived).
+fn confirms_number(m: &Mrz, lines: &[String], printed: &str) -> bool {
+    let (line, pos) = if m.format == MrzFormat::Td1 { (0, 14) } else { (1, 9) };
+    let Some(check) = lines.get(line).and_then(|l| l.as_bytes().get(pos)) else { return false };
+    if printed.len() > 9 || !check.is_ascii_digit() {
+        return false;
+    }
+    let padded = format!("{printed:<<9}");
+    mrz::check_digit(&padded) == Some(check - b'0')
+}
+
+#[cfg(test)]
+mod tests;
