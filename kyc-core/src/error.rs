@@ -71,6 +71,13 @@ pub enum ErrorCode {
     DocumentMissing,
     /// The face engine is unavailable (circuit open); retry after `Retry-After`.
     FaceEngineUnavailable,
+    // ---- document reading ------------------------------------------------
+    /// No identity document text could be read from the image.
+    DocumentUnreadable,
+    /// The document's MRZ fails its check digits.
+    MrzChecksumFailed,
+    /// Name, date of birth or document number could not be read.
+    FieldsMissing,
     // ---- server side -----------------------------------------------------
     /// Storage is unavailable after retries; retry later.
     StorageUnavailable,
@@ -109,6 +116,9 @@ impl ErrorCode {
             Self::LivenessLocked => "liveness_locked",
             Self::DocumentMissing => "document_missing",
             Self::FaceEngineUnavailable => "face_engine_unavailable",
+            Self::DocumentUnreadable => "document_unreadable",
+            Self::MrzChecksumFailed => "mrz_checksum_failed",
+            Self::FieldsMissing => "fields_missing",
             Self::StorageUnavailable => "storage_unavailable",
             Self::Internal => "internal",
         }
@@ -143,6 +153,9 @@ impl ErrorCode {
         Self::LivenessLocked,
         Self::DocumentMissing,
         Self::FaceEngineUnavailable,
+        Self::DocumentUnreadable,
+        Self::MrzChecksumFailed,
+        Self::FieldsMissing,
         Self::StorageUnavailable,
         Self::Internal,
     ];

@@ -64,8 +64,9 @@ fn pct(v: &mut [f64], p: f64) -> f64 {
 }
 
 fn main() {
-    let dir =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/documents/generated");
+    let dir = std::env::var("BENCH_DOCS_DIR").map(PathBuf::from).unwrap_or_else(|_| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/documents/generated")
+    });
     let verbose = std::env::var("BENCH_VERBOSE").is_ok();
     let t = Instant::now();
     let reader = LocalDocumentReader::load(CpuPool::new(1)).unwrap();

@@ -98,6 +98,11 @@ impl fmt::Debug for DataKey {
 }
 
 impl DataKey {
+    /// A key from its bytes (e.g. [`MasterKey::derive`]).
+    pub fn from_bytes(key: [u8; 32]) -> Self {
+        Self(key)
+    }
+
     /// A fresh random key.
     pub fn generate() -> Self {
         let mut k = [0u8; 32];

@@ -32,7 +32,10 @@ pub const fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::DocumentAlreadyUploaded | ErrorCode::Conflict => StatusCode::CONFLICT,
         ErrorCode::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::VerificationExpired => StatusCode::GONE,
-        ErrorCode::NoFaceFound => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::NoFaceFound
+        | ErrorCode::DocumentUnreadable
+        | ErrorCode::MrzChecksumFailed
+        | ErrorCode::FieldsMissing => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::LivenessNotStarted
         | ErrorCode::LivenessIncomplete
         | ErrorCode::DocumentMissing => StatusCode::CONFLICT,

@@ -4,7 +4,8 @@ use crate::{
     auth::TokenSigner,
     backend::face::{FaceAnalysis, FaceEngine, FaceImage, FaceMatch, ImageKind, ProviderError},
     backend::{
-        AuditLog, JobQueue, KeyStore, LivenessStore, ObjectStore, VerificationStore, memory,
+        AuditLog, JobQueue, KeyStore, LivenessStore, ObjectStore, OcrDataStore, VerificationStore,
+        memory,
     },
     breaker::{CircuitBreaker, GuardedFaceEngine},
     clock::{Clock, SystemClock},
@@ -32,18 +33,22 @@ pub struct Backends {
     pub liveness: Arc<dyn LivenessStore>,
     /// Jobs between pipeline steps.
     pub jobs: Arc<dyn JobQueue>,
+    /// `KycOcrData`: what the document reader found.
+    pub ocr: Arc<dyn OcrDataStore>,
 }
 
 impl Backends {
     /// Fresh in-memory backends (tests, examples).
     pub fn memory() -> Self {
+        let jobs = Arc::new(memory::MemoryJobQueue::new());
         Self {
             objects: Arc::new(memory::MemoryObjectStore::new()),
-            verifications: Arc::new(memory::MemoryVerificationStore::new()),
+            verifications: Arc::new(memory::MemoryVerificationStore::with_outbox(jobs.clone())),
             keys: Arc::new(memory::MemoryKeyStore::new()),
             audit: Arc::new(memory::MemoryAuditLog::new()),
             liveness: Arc::new(memory::MemoryLivenessStore::new()),
-            jobs: Arc::new(memory::MemoryJobQueue::new()),
+            jobs,
+            ocr: Arc::new(memory::MemoryOcrDataStore::new()),
         }
     }
 }
@@ -74,6 +79,10 @@ pub enum StartupError {
     #[cfg(feature = "face-onnx")]
     #[error("face engine: {0}")]
     Face(#[from] crate::backend::local::face::FaceLoadError),
+    /// The document reader's models could not be loaded.
+    #[cfg(feature = "ocr-onnx")]
+    #[error(transparent)]
+    Ocr(#[from] crate::backend::local::ocr::OcrLoadError),
 }
 
 /// Everything a request handler needs. Cheap to clone.
@@ -97,6 +106,8 @@ pub struct AppState {
     pub face: Arc<dyn FaceEngine>,
     /// The face engine's breaker (for `Retry-After`).
     pub face_breaker: Arc<CircuitBreaker>,
+    /// The document reader (OCR).
+    pub document: Arc<dyn crate::backend::document::DocumentReader>,
     /// A fixed gesture sequence instead of random ones: only settable in
     /// tests or in builds with the `danger-fixed-challenge` feature.
     pub(crate) fixed_challenge: Option<Vec<kyc_core::challenge::Gesture>>,
@@ -147,6 +158,7 @@ impl AppState {
             cpu: CpuPool::per_core(),
             face: Arc::new(NoFaceEngine),
             face_breaker,
+            document: Arc::new(crate::backend::document::NoDocumentReader),
             fixed_challenge: None,
         }
     }
@@ -154,6 +166,15 @@ impl AppState {
     /// Uses `engine` (wrapped in this state's circuit breaker) as the face engine.
     pub fn with_face_engine(mut self, engine: Arc<dyn FaceEngine>) -> Self {
         self.face = Arc::new(GuardedFaceEngine::new(engine, self.face_breaker.clone()));
+        self
+    }
+
+    /// Uses `reader` as the document reader.
+    pub fn with_document_reader(
+        mut self,
+        reader: Arc<dyn crate::backend::document::DocumentReader>,
+    ) -> Self {
+        self.document = reader;
         self
     }
 
@@ -209,7 +230,7 @@ mod local_state {
     use super::*;
     use crate::backend::local::{
         Database, LocalObjectStore, SqliteAuditLog, SqliteJobQueue, SqliteKeyStore,
-        SqliteLivenessStore, SqliteVerificationStore,
+        SqliteLivenessStore, SqliteOcrDataStore, SqliteVerificationStore,
     };
 
     /// The embedded backends over a data directory.
@@ -228,6 +249,7 @@ mod local_state {
         pub fn open(config: &ServerConfig, master: Arc<MasterKey>) -> Result<Self, StartupError> {
             prepare_data_dir(config)?;
             let db = Database::open(&config.data_dir.join("kyc.db"), config.storage.durability)?;
+            let ocr_key = crate::crypto::DataKey::from_bytes(master.derive(b"kyc-ocr-data-v1"));
             let objects = LocalObjectStore::open(&config.data_dir, master)?;
             Ok(Self {
                 backends: Backends {
@@ -237,6 +259,7 @@ mod local_state {
                     audit: Arc::new(SqliteAuditLog::new(db.clone())),
                     liveness: Arc::new(SqliteLivenessStore::new(db.clone())),
                     jobs: Arc::new(SqliteJobQueue::new(db.clone())),
+                    ocr: Arc::new(SqliteOcrDataStore::new(db.clone(), ocr_key)),
                 },
                 objects,
                 db,
@@ -267,6 +290,12 @@ mod local_state {
             // the face engine and image decoding share one CPU pool
             #[cfg(feature = "face-onnx")]
             let state = Self { cpu: face.cpu_pool(), ..state }.with_face_engine(Arc::new(face));
+            #[cfg(feature = "ocr-onnx")]
+            let state = {
+                let reader =
+                    crate::backend::local::ocr::LocalDocumentReader::load(state.cpu.clone())?;
+                state.with_document_reader(Arc::new(reader))
+            };
             Ok((state, local))
         }
     }

@@ -92,6 +92,10 @@ pub struct Metrics {
     pub liveness_frames: Counter,
     /// `kyc_jobs_total{kind,result}`: job executions.
     pub jobs: Family<JobLabels, Counter>,
+    /// `kyc_ocr_latency_seconds` (the workstreams' `OCRLatency`): one document read.
+    pub ocr_latency: Histogram,
+    /// `kyc_ocr_alerts_total{code}`: readings that need review (`fields_missing`, …).
+    pub ocr_alerts: Family<CodeLabels, Counter>,
 }
 
 /// Labels by reason.
@@ -132,6 +136,18 @@ impl Metrics {
         let liveness_fail_reasons = Family::<ReasonLabels, Counter>::default();
         let liveness_frames = Counter::default();
         let jobs = Family::<JobLabels, Counter>::default();
+        let ocr_latency = Histogram::new(exponential_buckets(0.05, 1.6, 14));
+        let ocr_alerts = Family::<CodeLabels, Counter>::default();
+        registry.register(
+            "ocr_latency_seconds",
+            "Time to read one document (OCRLatency)",
+            ocr_latency.clone(),
+        );
+        registry.register(
+            "ocr_alerts",
+            "Document readings that need review, by code",
+            ocr_alerts.clone(),
+        );
         registry.register(
             "liveness_fails",
             "Failed liveness attempts and face matches by reason (LivenessFails)",
@@ -173,6 +189,8 @@ impl Metrics {
             uploads,
             verifications_created,
             verifications_erased,
+            ocr_latency,
+            ocr_alerts,
             liveness_fail_reasons,
             liveness_frames,
             jobs,

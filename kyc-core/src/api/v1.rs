@@ -55,6 +55,8 @@ pub enum Step {
     Liveness,
     /// Document face against live face.
     FaceMatch,
+    /// Reading the document's fields (OCR).
+    DocumentRead,
 }
 
 impl Step {
@@ -65,6 +67,7 @@ impl Step {
             Self::Upload => "upload",
             Self::Retention => "retention",
             Self::Liveness => "liveness",
+            Self::DocumentRead => "document_read",
             Self::FaceMatch => "face_match",
         }
     }
@@ -251,6 +254,12 @@ pub struct VerificationView {
     /// The liveness result with its evidence, once evaluated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub liveness: Option<LivenessEvidence>,
+    /// The fields read from the document, once read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_data: Option<crate::document::fields::DocumentFields>,
+    /// A person should look at this verification (e.g. document fields missing).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub needs_review: bool,
     /// What happened so far, oldest first.
     pub timeline: Vec<TimelineEntry>,
 }
@@ -557,6 +566,8 @@ mod tests {
                 uploaded_at: t(1_764_064_801_000),
             }),
             liveness: None,
+            document_data: None,
+            needs_review: false,
             timeline: vec![
                 TimelineEntry {
                     at: t(1_764_064_800_000),

@@ -4,7 +4,8 @@
 use super::{
     ApiKeyRecord, AuditLog, CreateOutcome, DeadJob, FrameId, FrameRecord, IdempotencyClaim, Job,
     JobQueue, JobStats, KeyStore, LivenessSession, LivenessStore, NewJob, ObjectKey, ObjectMeta,
-    ObjectStore, PutMode, StoreError, StoredObject, Verification, VerificationStore,
+    ObjectStore, OcrDataStore, OcrRecord, PutMode, StoreError, StoredObject, Verification,
+    VerificationStore,
 };
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -14,7 +15,7 @@ use kyc_core::{
 };
 use std::{
     collections::{BTreeMap, HashMap},
-    sync::{Mutex, MutexGuard, PoisonError},
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
 };
 
 /// Locks a mutex, recovering from poisoning (the data is plain maps; a panic
@@ -79,12 +80,18 @@ struct VerificationTables {
 #[derive(Debug, Default)]
 pub struct MemoryVerificationStore {
     tables: Mutex<VerificationTables>,
+    outbox: Option<Arc<MemoryJobQueue>>,
 }
 
 impl MemoryVerificationStore {
-    /// An empty store.
+    /// An empty store whose updates cannot enqueue jobs.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty store whose [`VerificationStore::update_with_jobs`] enqueues into `jobs`.
+    pub fn with_outbox(jobs: Arc<MemoryJobQueue>) -> Self {
+        Self { tables: Mutex::default(), outbox: Some(jobs) }
     }
 }
 
@@ -122,14 +129,31 @@ impl VerificationStore for MemoryVerificationStore {
     }
 
     async fn update(&self, v: &Verification) -> Result<Verification, StoreError> {
+        self.update_with_jobs(v, &[]).await
+    }
+
+    async fn update_with_jobs(
+        &self,
+        v: &Verification,
+        jobs: &[NewJob],
+    ) -> Result<Verification, StoreError> {
         let mut t = lock(&self.tables);
         let current = t.rows.get_mut(&v.id).ok_or(StoreError::NotFound)?;
         if current.version != v.version {
             return Err(StoreError::Conflict);
         }
+        if !jobs.is_empty() && self.outbox.is_none() {
+            return Err(StoreError::NotSupported);
+        }
         let mut next = v.clone();
         next.version += 1;
         *current = next.clone();
+        // still under the verification lock: no reader sees the new version without its jobs
+        if let Some(q) = &self.outbox {
+            for j in jobs {
+                q.insert(j);
+            }
+        }
         Ok(next)
     }
 
@@ -360,6 +384,22 @@ impl MemoryJobQueue {
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// Adds a job (or returns the pending one with the same dedupe key).
+    fn insert(&self, job: &NewJob) -> String {
+        let mut t = lock(&self.tables);
+        if let Some(key) = &job.dedupe_key
+            && let Some((id, _)) =
+                t.jobs.iter().find(|(_, j)| j.job.dedupe_key.as_ref() == Some(key))
+        {
+            return id.to_string();
+        }
+        t.next_id += 1;
+        let id = t.next_id;
+        t.jobs
+            .insert(id, QueuedJob { job: job.clone(), attempts: 0, lease: None, last_error: None });
+        id.to_string()
+    }
 }
 
 fn parse_job_id(id: &str) -> Result<u64, StoreError> {
@@ -369,18 +409,7 @@ fn parse_job_id(id: &str) -> Result<u64, StoreError> {
 #[async_trait]
 impl JobQueue for MemoryJobQueue {
     async fn enqueue(&self, job: &NewJob) -> Result<String, StoreError> {
-        let mut t = lock(&self.tables);
-        if let Some(key) = &job.dedupe_key
-            && let Some((id, _)) =
-                t.jobs.iter().find(|(_, j)| j.job.dedupe_key.as_ref() == Some(key))
-        {
-            return Ok(id.to_string());
-        }
-        t.next_id += 1;
-        let id = t.next_id;
-        t.jobs
-            .insert(id, QueuedJob { job: job.clone(), attempts: 0, lease: None, last_error: None });
-        Ok(id.to_string())
+        Ok(self.insert(job))
     }
 
     async fn lease(
@@ -494,5 +523,35 @@ impl JobQueue for MemoryJobQueue {
     async fn stats(&self) -> Result<JobStats, StoreError> {
         let t = lock(&self.tables);
         Ok(JobStats { pending: t.jobs.len() as u64, dead: t.dead.len() as u64 })
+    }
+}
+
+/// OCR records in a map.
+#[derive(Debug, Default)]
+pub struct MemoryOcrDataStore {
+    rows: Mutex<HashMap<VerificationId, OcrRecord>>,
+}
+
+impl MemoryOcrDataStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+#[async_trait]
+impl OcrDataStore for MemoryOcrDataStore {
+    async fn put(&self, record: &OcrRecord) -> Result<(), StoreError> {
+        lock(&self.rows).insert(record.verification_id, record.clone());
+        Ok(())
+    }
+
+    async fn get(&self, id: &VerificationId) -> Result<Option<OcrRecord>, StoreError> {
+        Ok(lock(&self.rows).get(id).cloned())
+    }
+
+    async fn delete(&self, id: &VerificationId) -> Result<(), StoreError> {
+        lock(&self.rows).remove(id);
+        Ok(())
     }
 }

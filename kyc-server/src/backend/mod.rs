@@ -145,6 +145,14 @@ pub trait VerificationStore: Send + Sync + fmt::Debug + 'static {
     async fn get(&self, id: &VerificationId) -> Result<Verification, StoreError>;
     /// Optimistic update; see the contract.
     async fn update(&self, v: &Verification) -> Result<Verification, StoreError>;
+    /// [`update`](Self::update) that also enqueues `jobs` in the same
+    /// transaction (the outbox): either the new version and every job are
+    /// stored, or neither. The jobs land in the [`JobQueue`] of the same backend.
+    async fn update_with_jobs(
+        &self,
+        v: &Verification,
+        jobs: &[NewJob],
+    ) -> Result<Verification, StoreError>;
     /// Deletes a verification.
     async fn delete(&self, id: &VerificationId) -> Result<(), StoreError>;
     /// Expired verifications.
@@ -251,6 +259,20 @@ pub trait JobQueue: Send + Sync + fmt::Debug + 'static {
     async fn requeue_dead(&self, id: &str, now: Timestamp) -> Result<(), StoreError>;
     /// Pending and dead counts.
     async fn stats(&self) -> Result<JobStats, StoreError>;
+}
+
+/// The `KycOcrData` store: one structured reading per verification.
+///
+/// Contract: `put` inserts or replaces the verification's record; `get` of
+/// an unknown id is `Ok(None)`; `delete` is idempotent.
+#[async_trait]
+pub trait OcrDataStore: Send + Sync + fmt::Debug + 'static {
+    /// Inserts or replaces.
+    async fn put(&self, record: &OcrRecord) -> Result<(), StoreError>;
+    /// Reads.
+    async fn get(&self, id: &VerificationId) -> Result<Option<OcrRecord>, StoreError>;
+    /// Deletes.
+    async fn delete(&self, id: &VerificationId) -> Result<(), StoreError>;
 }
 
 /// The append-only audit trail. No update or delete, by design.

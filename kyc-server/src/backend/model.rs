@@ -55,6 +55,8 @@ pub enum ObjectKind {
     IdUpload,
     /// One camera frame of the liveness step.
     LiveFrame(FrameId),
+    /// The document reader's raw output (JSON).
+    OcrRaw,
 }
 
 /// The key of a stored object. Built only from typed parts, so it can never
@@ -79,11 +81,17 @@ impl ObjectKey {
         Self { verification_id, kind: ObjectKind::LiveFrame(frame) }
     }
 
+    /// `kyc-ocr-raw/{verificationId}.json`.
+    pub const fn ocr_raw(verification_id: VerificationId) -> Self {
+        Self { verification_id, kind: ObjectKind::OcrRaw }
+    }
+
     /// The object's path, e.g. `kyc-id-uploads/{verificationId}.jpg`.
     pub fn path(&self) -> String {
         match &self.kind {
             ObjectKind::IdUpload => format!("kyc-id-uploads/{}.jpg", self.verification_id),
             ObjectKind::LiveFrame(f) => format!("kyc-live-frames/{}/{f}.jpg", self.verification_id),
+            ObjectKind::OcrRaw => format!("kyc-ocr-raw/{}.json", self.verification_id),
         }
     }
 }
@@ -169,6 +177,12 @@ pub struct Verification {
     /// Failed liveness attempts so far.
     #[serde(default)]
     pub failed_liveness_attempts: u32,
+    /// A person should look at it (document fields missing, sources disagree, …).
+    #[serde(default)]
+    pub needs_review: bool,
+    /// Why, as stable codes (e.g. `fields_missing`).
+    #[serde(default)]
+    pub review_reasons: Vec<String>,
 }
 
 /// A claim on a verification's document slot by one upload (by content hash).
@@ -248,7 +262,11 @@ impl fmt::Debug for ApiKeyRecord {
 /// Every object path (or, ending in `/`, directory prefix) a verification can
 /// own, so that erasure finds them all on any backend.
 pub fn verification_prefixes(id: &VerificationId) -> Vec<String> {
-    vec![ObjectKey::id_upload(*id).path(), format!("kyc-live-frames/{id}/")]
+    vec![
+        ObjectKey::id_upload(*id).path(),
+        format!("kyc-live-frames/{id}/"),
+        ObjectKey::ocr_raw(*id).path(),
+    ]
 }
 
 /// Where a liveness session stands.
@@ -386,4 +404,36 @@ pub struct JobStats {
     pub pending: u64,
     /// Dead-lettered.
     pub dead: u64,
+}
+
+/// The structured result of reading a verification's document (the
+/// `KycOcrData` record). Holds PII: `Debug` shows none of it.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OcrRecord {
+    /// The verification.
+    pub verification_id: VerificationId,
+    /// Hex SHA-256 of the stored document that was read.
+    pub document_sha256: String,
+    /// Which reader.
+    pub engine: String,
+    /// When it was read.
+    pub read_at: Timestamp,
+    /// Deleted after this (the verification's retention deadline).
+    pub expires_at: Timestamp,
+    /// How long the read took, in milliseconds.
+    pub latency_ms: u64,
+    /// The fields, or `None` when nothing identity-like could be read.
+    pub fields: Option<kyc_core::document::fields::DocumentFields>,
+}
+
+impl fmt::Debug for OcrRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OcrRecord")
+            .field("verification_id", &self.verification_id)
+            .field("engine", &self.engine)
+            .field("read_at", &self.read_at)
+            .field("readable", &self.fields.is_some())
+            .finish_non_exhaustive()
+    }
 }

@@ -4,7 +4,10 @@
 //! Delivery is at least once: a worker that dies loses its lease and the job
 //! runs again, so every handler is idempotent.
 
-use super::liveness::{FACE_MATCH_JOB, FaceMatchError, complete_face_match};
+use super::{
+    liveness::{FACE_MATCH_JOB, FaceMatchError, complete_face_match},
+    ocr::{OCR_JOB, read_document},
+};
 use crate::{
     AppState,
     backend::{Job, StoreError},
@@ -57,6 +60,22 @@ async fn run_job(state: &AppState, job: &Job) -> Result<(), JobFailure> {
                     retryable: e.code() == kyc_core::ErrorCode::StorageUnavailable,
                 }),
             }
+        }
+        OCR_JOB => {
+            let id = job
+                .payload
+                .get("verificationId")
+                .and_then(|s| s.as_str())
+                .and_then(|s| s.parse::<kyc_core::VerificationId>().ok());
+            let Some(id) = id else {
+                return Err(JobFailure {
+                    message: "payload has no verificationId".into(),
+                    retryable: false,
+                });
+            };
+            read_document(state, &id)
+                .await
+                .map_err(|e| JobFailure { message: e.to_string(), retryable: e.is_retryable() })
         }
         other => {
             Err(JobFailure { message: format!("unknown job kind {other:?}"), retryable: false })

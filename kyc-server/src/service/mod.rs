@@ -4,6 +4,7 @@
 pub mod image;
 pub mod jobs;
 pub mod liveness;
+pub mod ocr;
 pub mod retention;
 pub mod upload;
 pub mod verifications;

@@ -197,7 +197,9 @@ async fn commit(
         if next.status == VerificationStatus::Created {
             next.status = VerificationStatus::DocumentUploaded;
         }
-        match state.retry_policy().run(|| store.update(&next)).await {
+        // the record and the OCR job commit together (outbox)
+        let jobs = [super::ocr::ocr_job(&v.id, state.clock.now())];
+        match state.retry_policy().run(|| store.update_with_jobs(&next, &jobs)).await {
             Ok(_) => return Ok(()),
             Err(StoreError::Conflict) => v = store.get(&v.id).await?,
             Err(e) => return Err(e.into()),

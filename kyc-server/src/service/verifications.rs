@@ -53,6 +53,8 @@ pub async fn create(
         upload_claim: None,
         liveness: None,
         failed_liveness_attempts: 0,
+        needs_review: false,
+        review_reasons: Vec::new(),
     };
     let claim = match idempotency_key {
         Some(k) => {
@@ -111,7 +113,11 @@ pub async fn view(state: &AppState, id: &VerificationId) -> Result<VerificationV
     let v = get_live(state, id).await?;
     let log = state.backends.audit.clone();
     let records = state.retry_policy().run(|| log.for_verification(id)).await?;
+    let ocr = state.backends.ocr.clone();
+    let reading = state.retry_policy().run(|| ocr.get(id)).await?;
     Ok(VerificationView {
+        document_data: reading.and_then(|r| r.fields),
+        needs_review: v.needs_review,
         verification_id: v.id,
         status: v.status,
         created_at: v.created_at,
@@ -152,6 +158,8 @@ pub async fn erase(
 ) -> Result<(), ApiError> {
     let objects = state.backends.objects.clone();
     state.retry_policy().run(|| objects.erase_verification(id)).await?;
+    let ocr = state.backends.ocr.clone();
+    state.retry_policy().run(|| ocr.delete(id)).await?;
     let store = state.backends.verifications.clone();
     state.retry_policy().run(|| store.delete(id)).await?;
     state.metrics.verifications_erased.inc();

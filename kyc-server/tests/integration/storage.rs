@@ -7,9 +7,9 @@ use kyc_core::{Timestamp, VerificationId};
 use kyc_server::{
     AppState, Backends, ServerConfig, app,
     backend::{
-        CreateOutcome, IdempotencyClaim, ObjectKey, ObjectMeta, ObjectStore, PutMode, StoreError,
-        StoredObject, Verification, VerificationStore,
-        memory::{MemoryObjectStore, MemoryVerificationStore},
+        CreateOutcome, IdempotencyClaim, NewJob, ObjectKey, ObjectMeta, ObjectStore, PutMode,
+        StoreError, StoredObject, Verification, VerificationStore,
+        memory::{MemoryJobQueue, MemoryObjectStore, MemoryVerificationStore},
     },
 };
 use std::sync::{
@@ -127,11 +127,18 @@ impl VerificationStore for CrashBeforeCommit {
         self.inner.get(id).await
     }
     async fn update(&self, v: &Verification) -> Result<Verification, StoreError> {
+        self.update_with_jobs(v, &[]).await
+    }
+    async fn update_with_jobs(
+        &self,
+        v: &Verification,
+        jobs: &[NewJob],
+    ) -> Result<Verification, StoreError> {
         if v.document.is_some() && self.armed.load(Ordering::SeqCst) > 0 {
             self.armed.fetch_sub(1, Ordering::SeqCst);
             return Err(StoreError::Unavailable { retryable: false, source: None });
         }
-        self.inner.update(v).await
+        self.inner.update_with_jobs(v, jobs).await
     }
     async fn delete(&self, id: &VerificationId) -> Result<(), StoreError> {
         self.inner.delete(id).await
@@ -147,11 +154,15 @@ impl VerificationStore for CrashBeforeCommit {
 
 #[tokio::test]
 async fn a_crash_between_object_and_record_is_finished_by_a_retry() {
+    let jobs = Arc::new(MemoryJobQueue::new());
     let store = Arc::new(CrashBeforeCommit {
-        inner: MemoryVerificationStore::new(),
+        inner: MemoryVerificationStore::with_outbox(jobs.clone()),
         armed: AtomicU32::new(1),
     });
-    let h = Harness::with(fast_retries(), Backends { verifications: store, ..Backends::memory() });
+    let h = Harness::with(
+        fast_retries(),
+        Backends { verifications: store, jobs, ..Backends::memory() },
+    );
     let sk = h.secret().await;
     let (id, ct) = h.verification(&sk).await;
     let photo = document_photo(1);
@@ -292,6 +303,13 @@ impl VerificationStore for AlwaysContended {
         self.0.get(id).await
     }
     async fn update(&self, _: &Verification) -> Result<Verification, StoreError> {
+        Err(StoreError::Conflict)
+    }
+    async fn update_with_jobs(
+        &self,
+        _: &Verification,
+        _: &[NewJob],
+    ) -> Result<Verification, StoreError> {
         Err(StoreError::Conflict)
     }
     async fn delete(&self, id: &VerificationId) -> Result<(), StoreError> {

@@ -114,6 +114,13 @@ const SCHEMA: &[&str] = &[
         last_error TEXT NOT NULL,
         failed_at INTEGER NOT NULL
      ) STRICT;",
+    // version 3: KycOcrData (records sealed with a key derived from the master key)
+    "CREATE TABLE kyc_ocr_data (
+        verification_id TEXT PRIMARY KEY,
+        expires_at INTEGER NOT NULL,
+        record BLOB NOT NULL
+     ) STRICT;
+     CREATE INDEX kyc_ocr_data_expires ON kyc_ocr_data(expires_at);",
 ];
 
 /// The shared SQLite database of the embedded backends.

@@ -38,31 +38,39 @@ fn payload(s: &str) -> Result<serde_json::Value, StoreError> {
     serde_json::from_str(s).map_err(|_| StoreError::Corrupt("unreadable job payload"))
 }
 
+/// Adds `job` inside the caller's transaction (the outbox: a state change
+/// and the jobs it causes commit together). A pending job with the same
+/// dedupe key is kept instead; its id is returned.
+pub(crate) fn insert_job(tx: &rusqlite::Transaction<'_>, j: &NewJob) -> Result<String, StoreError> {
+    let body = serde_json::to_string(&j.payload).map_err(StoreError::backend)?;
+    if let Some(key) = &j.dedupe_key {
+        let existing: Option<i64> = tx
+            .query_row("SELECT id FROM jobs WHERE dedupe_key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(sql_err)?;
+        if let Some(id) = existing {
+            return Ok(id.to_string());
+        }
+    }
+    tx.execute(
+        "INSERT INTO jobs (kind, dedupe_key, payload, max_attempts, run_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![j.kind, j.dedupe_key, body, j.max_attempts, j.run_at.unix_millis()],
+    )
+    .map_err(sql_err)?;
+    Ok(tx.last_insert_rowid().to_string())
+}
+
 #[async_trait]
 impl JobQueue for SqliteJobQueue {
     async fn enqueue(&self, job: &NewJob) -> Result<String, StoreError> {
         let j = job.clone();
-        let body = serde_json::to_string(&j.payload).map_err(StoreError::backend)?;
         self.db
             .write(move |c| {
-                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
-                if let Some(key) = &j.dedupe_key {
-                    let existing: Option<i64> = tx
-                        .query_row("SELECT id FROM jobs WHERE dedupe_key = ?1", [key], |r| r.get(0))
-                        .optional()
-                        .map_err(sql_err)?;
-                    if let Some(id) = existing {
-                        return Ok(id.to_string());
-                    }
-                }
-                tx.execute(
-                    "INSERT INTO jobs (kind, dedupe_key, payload, max_attempts, run_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![j.kind, j.dedupe_key, body, j.max_attempts, j.run_at.unix_millis()],
-                )
-                .map_err(sql_err)?;
-                let id = tx.last_insert_rowid();
+                let tx =
+                    c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
+                let id = insert_job(&tx, &j)?;
                 tx.commit().map_err(sql_err)?;
-                Ok(id.to_string())
+                Ok(id)
             })
             .await
     }

@@ -9,6 +9,7 @@ mod liveness;
 mod object_store;
 #[cfg(feature = "ocr-onnx")]
 pub mod ocr;
+mod ocr_data;
 #[cfg(any(feature = "face-onnx", feature = "ocr-onnx"))]
 pub(crate) mod onnx;
 mod stores;
@@ -17,4 +18,5 @@ pub use db::{Database, Durability};
 pub use jobs::SqliteJobQueue;
 pub use liveness::SqliteLivenessStore;
 pub use object_store::LocalObjectStore;
+pub use ocr_data::SqliteOcrDataStore;
 pub use stores::{SqliteAuditLog, SqliteKeyStore, SqliteVerificationStore};

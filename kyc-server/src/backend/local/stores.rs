@@ -2,8 +2,8 @@
 
 use super::db::{Database, sql_err};
 use crate::backend::{
-    ApiKeyRecord, AuditLog, CreateOutcome, IdempotencyClaim, KeyStore, StoreError, Verification,
-    VerificationStore,
+    ApiKeyRecord, AuditLog, CreateOutcome, IdempotencyClaim, KeyStore, NewJob, StoreError,
+    Verification, VerificationStore,
 };
 use async_trait::async_trait;
 use kyc_core::{
@@ -102,14 +102,24 @@ impl VerificationStore for SqliteVerificationStore {
     }
 
     async fn update(&self, v: &Verification) -> Result<Verification, StoreError> {
+        self.update_with_jobs(v, &[]).await
+    }
+
+    async fn update_with_jobs(
+        &self,
+        v: &Verification,
+        jobs: &[NewJob],
+    ) -> Result<Verification, StoreError> {
         let mut next = v.clone();
         next.version += 1;
         let record = to_json(&next)?;
         let (id, expected) = (v.id.to_string(), v.version as i64);
         let stored = next.clone();
+        let jobs = jobs.to_vec();
         self.db
             .write(move |conn| {
-                let n = conn
+                let tx = conn.transaction().map_err(sql_err)?;
+                let n = tx
                     .execute(
                         "UPDATE verifications SET version = ?1, expires_at = ?2, record = ?3
                          WHERE id = ?4 AND version = ?5",
@@ -123,9 +133,12 @@ impl VerificationStore for SqliteVerificationStore {
                     )
                     .map_err(sql_err)?;
                 if n == 1 {
-                    return Ok(());
+                    for j in &jobs {
+                        super::jobs::insert_job(&tx, j)?;
+                    }
+                    return tx.commit().map_err(sql_err);
                 }
-                let exists: bool = conn
+                let exists: bool = tx
                     .query_row("SELECT 1 FROM verifications WHERE id = ?1", [&id], |_| Ok(true))
                     .optional()
                     .map_err(sql_err)?

@@ -41,6 +41,8 @@ pub fn sample_verification(id: VerificationId, expires_at: Timestamp) -> Verific
         upload_claim: None,
         liveness: None,
         failed_liveness_attempts: 0,
+        needs_review: false,
+        review_reasons: Vec::new(),
     }
 }
 
@@ -468,8 +470,63 @@ pub async fn job_queue_suite(queue: &dyn JobQueue) {
     assert_eq!(queue.stats().await.unwrap(), base);
 }
 
+/// The outbox contract: `update_with_jobs` stores the new version and its
+/// jobs together, and a failed update (stale version) enqueues nothing.
+pub async fn outbox_suite(store: &dyn VerificationStore, queue: &dyn JobQueue) {
+    let far = Timestamp::from_unix_millis(4_000_000_000_000);
+    let id = new_id();
+    let v = sample_verification(id, far);
+    store.create(&v, None).await.unwrap();
+    let job = |n: i64| NewJob {
+        kind: "outbox-test".into(),
+        dedupe_key: Some(format!("outbox:{id}:{n}")),
+        payload: serde_json::json!({"verificationId": id.to_string(), "n": n}),
+        run_at: Timestamp::from_unix_millis(0),
+        max_attempts: 2,
+    };
+    let base = queue.stats().await.unwrap();
+    let v2 = store.update_with_jobs(&v, &[job(1), job(2)]).await.unwrap();
+    assert_eq!(v2.version, 2);
+    assert_eq!(queue.stats().await.unwrap().pending, base.pending + 2, "both jobs enqueued");
+    // a stale version: no update, and no job
+    assert!(matches!(store.update_with_jobs(&v, &[job(3)]).await, Err(StoreError::Conflict)));
+    assert_eq!(queue.stats().await.unwrap().pending, base.pending + 2, "nothing enqueued");
+    let leased = queue.lease(far, 1000, 1000).await.unwrap();
+    let mine: Vec<_> =
+        leased.iter().filter(|j| j.payload["verificationId"] == id.to_string()).collect();
+    assert_eq!(mine.len(), 2);
+    for j in &leased {
+        queue.complete(j).await.unwrap();
+    }
+}
+
+/// The `KycOcrData` contract: upsert, read back, delete.
+pub async fn ocr_data_suite(store: &dyn OcrDataStore) {
+    let id = new_id();
+    assert!(store.get(&id).await.unwrap().is_none());
+    let mut r = OcrRecord {
+        verification_id: id,
+        document_sha256: "ab".repeat(32),
+        engine: "test".into(),
+        read_at: Timestamp::from_unix_millis(1_000),
+        expires_at: Timestamp::from_unix_millis(2_000),
+        latency_ms: 12,
+        fields: None,
+    };
+    store.put(&r).await.unwrap();
+    assert_eq!(store.get(&id).await.unwrap().as_ref(), Some(&r));
+    r.latency_ms = 13;
+    store.put(&r).await.unwrap();
+    assert_eq!(store.get(&id).await.unwrap().unwrap().latency_ms, 13, "put replaces");
+    store.delete(&id).await.unwrap();
+    store.delete(&id).await.unwrap();
+    assert!(store.get(&id).await.unwrap().is_none());
+}
+
 /// Runs every suite against one set of backends.
 pub async fn all_suites(backends: &crate::Backends) {
+    outbox_suite(backends.verifications.as_ref(), backends.jobs.as_ref()).await;
+    ocr_data_suite(backends.ocr.as_ref()).await;
     object_store_suite(backends.objects.as_ref()).await;
     verification_store_suite(backends.verifications.as_ref()).await;
     key_store_suite(backends.keys.as_ref()).await;
@@ -501,7 +558,8 @@ mod tests {
             keys: Arc::new(SqliteKeyStore::new(db.clone())),
             audit: Arc::new(SqliteAuditLog::new(db.clone())),
             liveness: Arc::new(SqliteLivenessStore::new(db.clone())),
-            jobs: Arc::new(SqliteJobQueue::new(db)),
+            jobs: Arc::new(SqliteJobQueue::new(db.clone())),
+            ocr: Arc::new(SqliteOcrDataStore::new(db, crate::crypto::DataKey::generate())),
         };
         all_suites(&backends).await;
     }
