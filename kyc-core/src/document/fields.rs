@@ -486,6 +486,8 @@ fn licence_by_rows(lines: &[TextLine], p: &mut Printed) {
         .iter()
         .filter(|l| {
             (l.x - dob.x).abs() < 1.5 * dob.height
+                && l.confidence >= 0.6
+                && l.text.trim().chars().count() >= 3
                 && label_of(&l.text).is_none()
                 && glued_licence_field(&l.text).is_none()
         })
@@ -660,11 +662,13 @@ fn merge(out: &mut DocumentFields, mrz: Option<(&Mrz, &[String])>, p: &Printed, 
         }
         (Some(mn), None) => field(mn, 0.98, FieldSource::Mrz),
         (None, Some((pn, c))) => {
-            let confirmed = m.is_some_and(|m| confirms_number(m, mrz_lines, &pn));
-            if confirmed {
-                field(pn, 0.97, FieldSource::MrzAndPrinted)
-            } else {
-                field(pn, c.min(0.9), FieldSource::Printed)
+            // the printed number, or the look-alike reading of it, that the MRZ check digit confirms
+            let confirmed = m.and_then(|m| {
+                look_alikes(&pn).into_iter().find(|cand| confirms_number(m, mrz_lines, cand))
+            });
+            match confirmed {
+                Some(n) => field(n, 0.97, FieldSource::MrzAndPrinted),
+                None => field(pn, c.min(0.9), FieldSource::Printed),
             }
         }
         (None, None) => None,
@@ -696,6 +700,29 @@ fn merge(out: &mut DocumentFields, mrz: Option<(&Mrz, &[String])>, p: &Printed, 
         (None, Some((pd, c))) => field(iso(pd), c.min(0.95), FieldSource::Printed),
         (None, None) => None,
     };
+}
+
+/// `s` and its readings with `O`/`0`, `I`/`1` swapped (at most 4 such places), `s` first.
+fn look_alikes(s: &str) -> Vec<String> {
+    let chars: Vec<char> = s.chars().collect();
+    let places: Vec<usize> =
+        (0..chars.len()).filter(|&i| matches!(chars[i], 'O' | '0' | 'I' | '1')).take(4).collect();
+    (0u32..(1 << places.len()))
+        .map(|mask| {
+            let mut c = chars.clone();
+            for (bit, &i) in places.iter().enumerate() {
+                if mask & (1 << bit) != 0 {
+                    c[i] = match c[i] {
+                        'O' => '0',
+                        '0' => 'O',
+                        'I' => '1',
+                        _ => 'I',
+                    };
+                }
+            }
+            c.into_iter().collect()
+        })
+        .collect()
 }
 
 /// Whether the MRZ's document-number check digit confirms a printed number
