@@ -13,10 +13,9 @@
 
 use crate::backend::{
     ProviderError,
-    local::onnx::{Model, Parsed},
+    local::onnx::{Parsed, PlanCache},
 };
 use image::{RgbImage, imageops::FilterType};
-use std::{collections::HashMap, sync::Mutex};
 
 /// Probability above which a pixel is text.
 const BINARY_THRESHOLD: f32 = 0.3;
@@ -48,33 +47,20 @@ pub(crate) struct Detected {
 
 #[derive(Debug)]
 pub(crate) struct TextDetector {
-    parsed: Parsed,
+    plans: PlanCache,
     /// Long side of the detector input (landscape `long × short`).
     long: usize,
     short: usize,
-    plans: Mutex<HashMap<(usize, usize), Model>>,
 }
 
 impl TextDetector {
     pub(crate) fn new(parsed: Parsed, long: usize, short: usize) -> Self {
-        Self { parsed, long, short, plans: Mutex::new(HashMap::new()) }
-    }
-
-    /// The plan for an `h × w` input (made once, then cached).
-    fn plan(&self, h: usize, w: usize) -> Result<Model, ProviderError> {
-        let mut plans = self.plans.lock().map_err(|_| ProviderError::Unavailable)?;
-        if let Some(p) = plans.get(&(h, w)) {
-            return Ok(p.clone());
-        }
-        let p =
-            self.parsed.plan(&[1, 3, h, w]).map_err(crate::backend::local::onnx::backend_err)?;
-        plans.insert((h, w), p.clone());
-        Ok(p)
+        Self { plans: PlanCache::new(parsed), long, short }
     }
 
     /// Builds the plan for landscape pages ahead of the first request.
     pub(crate) fn warm(&self) -> Result<(), ProviderError> {
-        self.plan(self.short, self.long).map(|_| ())
+        self.plans.get(&[1, 3, self.short, self.long]).map(|_| ())
     }
 
     pub(crate) fn detect(&self, img: &RgbImage) -> Result<Detected, ProviderError> {
@@ -87,7 +73,7 @@ impl TextDetector {
         );
         let resized = image::imageops::resize(img, rw, rh, FilterType::Triangle);
         let input = normalise(&resized, w, h);
-        let out = self.plan(h, w)?.run(input)?;
+        let out = self.plans.get(&[1, 3, h, w])?.run(input)?;
         let prob = out.into_iter().next().ok_or_else(|| {
             crate::backend::local::onnx::backend_err("text detector returned nothing")
         })?;

@@ -13,12 +13,11 @@ use super::detect::TextBox;
 use crate::backend::{
     ProviderError,
     local::onnx::{
-        Model, Parsed, backend_err,
+        Parsed, PlanCache, backend_err,
         geometry::{Affine, Layout, warp_into},
     },
 };
 use image::RgbImage;
-use std::{collections::HashMap, sync::Mutex};
 
 /// Height of a line at the recogniser's input.
 const LINE_HEIGHT: usize = 48;
@@ -38,12 +37,11 @@ pub(crate) struct Recognised {
 
 #[derive(Debug)]
 pub(crate) struct TextRecognizer {
-    parsed: Parsed,
+    plans: PlanCache,
     /// Class index → character (index 0 is the CTC blank).
     classes: Vec<char>,
     /// Classes decoding may emit (blank included).
     allowed: Vec<usize>,
-    plans: Mutex<HashMap<usize, Model>>,
 }
 
 /// Whether a character can appear on a Latin-script identity document.
@@ -58,22 +56,12 @@ impl TextRecognizer {
         classes.extend(dict.lines().filter_map(|l| l.chars().next()));
         classes.push(' ');
         let allowed = (0..classes.len()).filter(|&i| i == 0 || latin(classes[i])).collect();
-        Ok(Self { parsed, classes, allowed, plans: Mutex::new(HashMap::new()) })
-    }
-
-    fn plan(&self, width: usize) -> Result<Model, ProviderError> {
-        let mut plans = self.plans.lock().map_err(|_| ProviderError::Unavailable)?;
-        if let Some(p) = plans.get(&width) {
-            return Ok(p.clone());
-        }
-        let p = self.parsed.plan(&[1, 3, LINE_HEIGHT, width]).map_err(backend_err)?;
-        plans.insert(width, p.clone());
-        Ok(p)
+        Ok(Self { plans: PlanCache::new(parsed), classes, allowed })
     }
 
     /// Builds every bucket's plan ahead of the first request.
     pub(crate) fn warm(&self) -> Result<(), ProviderError> {
-        BUCKETS.iter().try_for_each(|&b| self.plan(b).map(|_| ()))
+        BUCKETS.iter().try_for_each(|&b| self.plans.get(&[1, 3, LINE_HEIGHT, b]).map(|_| ()))
     }
 
     /// Reads the line in `b` (page skew `skew`, radians).
@@ -84,7 +72,7 @@ impl TextRecognizer {
         skew: f32,
     ) -> Result<Recognised, ProviderError> {
         let (input, bucket) = crop(img, b, skew);
-        let out = self.plan(bucket)?.run(input)?;
+        let out = self.plans.get(&[1, 3, LINE_HEIGHT, bucket])?.run(input)?;
         let probs = out.into_iter().next().ok_or_else(|| backend_err("recogniser output"))?;
         let c = self.classes.len();
         if probs.is_empty() || probs.len() % c != 0 {

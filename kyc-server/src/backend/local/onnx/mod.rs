@@ -4,7 +4,10 @@
 pub(crate) mod geometry;
 
 use crate::backend::ProviderError;
-use std::sync::Arc;
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
 use tract_onnx::prelude::*;
 
 /// A loaded, optimised model with a fixed input shape.
@@ -43,6 +46,31 @@ impl Parsed {
     /// An optimised plan for one input shape.
     pub(crate) fn plan(&self, input_shape: &[usize]) -> TractResult<Model> {
         Model::from_inference(self.0.clone(), input_shape)
+    }
+}
+
+/// The optimised plans of one parsed model, made on first use of each input
+/// shape and kept (a model whose input size varies: pages, text-line widths).
+#[derive(Debug)]
+pub(crate) struct PlanCache {
+    parsed: Parsed,
+    plans: Mutex<HashMap<Vec<usize>, Model>>,
+}
+
+impl PlanCache {
+    pub(crate) fn new(parsed: Parsed) -> Self {
+        Self { parsed, plans: Mutex::new(HashMap::new()) }
+    }
+
+    /// The plan for `input_shape`.
+    pub(crate) fn get(&self, input_shape: &[usize]) -> Result<Model, ProviderError> {
+        let mut plans = self.plans.lock().map_err(|_| ProviderError::Unavailable)?;
+        if let Some(p) = plans.get(input_shape) {
+            return Ok(p.clone());
+        }
+        let p = self.parsed.plan(input_shape).map_err(backend_err)?;
+        plans.insert(input_shape.to_vec(), p.clone());
+        Ok(p)
     }
 }
 
