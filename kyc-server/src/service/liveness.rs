@@ -12,7 +12,10 @@
 //! and never reused across sessions, and at most `max_failed_attempts`
 //! failed attempts before the verification is locked for review.
 
-use super::{audit, verifications::get_live};
+use super::{
+    audit,
+    verifications::{get_live, update_verification},
+};
 use crate::{
     AppState,
     auth::ClientClaims,
@@ -91,25 +94,6 @@ fn locked(state: &AppState, v: &Verification) -> Result<(), ApiError> {
         ));
     }
     Ok(())
-}
-
-/// Saves a verification with retries on concurrent changes (`change` is re-applied to a fresh copy).
-async fn update_verification(
-    state: &AppState,
-    id: &VerificationId,
-    mut change: impl FnMut(&mut Verification),
-) -> Result<Verification, ApiError> {
-    let store = state.backends.verifications.clone();
-    for _ in 0..5 {
-        let mut v = state.retry_policy().run(|| store.get(id)).await?;
-        change(&mut v);
-        match state.retry_policy().run(|| store.update(&v)).await {
-            Ok(saved) => return Ok(saved),
-            Err(StoreError::Conflict) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(ApiError::new(ErrorCode::Conflict, "too many concurrent updates; retry"))
 }
 
 /// `POST /start-liveness`: issues a challenge, or returns the one still running.

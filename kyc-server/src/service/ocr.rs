@@ -11,12 +11,10 @@
 //!
 //! [`DocumentReader`]: crate::backend::document::DocumentReader
 
-use super::audit;
+use super::{audit, verifications::update_verification};
 use crate::{
     AppState,
-    backend::{
-        NewJob, ObjectKey, ObjectMeta, OcrRecord, ProviderError, PutMode, StoreError, Verification,
-    },
+    backend::{NewJob, ObjectKey, ObjectMeta, OcrRecord, ProviderError, PutMode, StoreError},
     error::ApiError,
     telemetry::CodeLabels,
 };
@@ -171,7 +169,7 @@ pub async fn read_document(state: &AppState, id: &VerificationId) -> Result<(), 
         let code = reasons.first().map(String::as_str).unwrap_or_default();
         tracing::warn!(verification_id = %id, step = "document_read", status = "needs_review", error_code = code, missing = ?missing, "document reading needs review");
     }
-    flag_for_review(state, v, &reasons).await?;
+    flag_for_review(state, id, &reasons).await?;
     let (status, code) = if record.fields.is_some() {
         (StepStatus::Succeeded, None)
     } else {
@@ -182,29 +180,23 @@ pub async fn read_document(state: &AppState, id: &VerificationId) -> Result<(), 
     Ok(())
 }
 
-/// Records the review flag on the verification (optimistic update, retried on conflict).
+/// Records the review flag and reasons on the verification.
 async fn flag_for_review(
     state: &AppState,
-    mut v: Verification,
+    id: &VerificationId,
     reasons: &[String],
 ) -> Result<(), OcrError> {
-    let store = state.backends.verifications.clone();
-    for _ in 0..5 {
-        let mut next = v.clone();
-        next.needs_review = next.needs_review || !reasons.is_empty();
+    if reasons.is_empty() {
+        return Ok(());
+    }
+    update_verification(state, id, |v| {
+        v.needs_review = true;
         for r in reasons {
-            if !next.review_reasons.contains(r) {
-                next.review_reasons.push(r.clone());
+            if !v.review_reasons.contains(r) {
+                v.review_reasons.push(r.clone());
             }
         }
-        if next.needs_review == v.needs_review && next.review_reasons == v.review_reasons {
-            return Ok(());
-        }
-        match state.retry_policy().run(|| store.update(&next)).await {
-            Ok(_) => return Ok(()),
-            Err(StoreError::Conflict) => v = store.get(&v.id).await?,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(OcrError::Api(ApiError::new(ErrorCode::Conflict, "too many concurrent updates")))
+    })
+    .await?;
+    Ok(())
 }

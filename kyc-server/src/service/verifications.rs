@@ -108,6 +108,25 @@ pub async fn get_live(state: &AppState, id: &VerificationId) -> Result<Verificat
     Ok(v)
 }
 
+/// Saves a verification with retries on concurrent changes (`change` is re-applied to a fresh copy).
+pub(crate) async fn update_verification(
+    state: &AppState,
+    id: &VerificationId,
+    mut change: impl FnMut(&mut Verification),
+) -> Result<Verification, ApiError> {
+    let store = state.backends.verifications.clone();
+    for _ in 0..5 {
+        let mut v = state.retry_policy().run(|| store.get(id)).await?;
+        change(&mut v);
+        match state.retry_policy().run(|| store.update(&v)).await {
+            Ok(saved) => return Ok(saved),
+            Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::new(ErrorCode::Conflict, "too many concurrent updates; retry"))
+}
+
 /// The verification with its timeline (secret-key view).
 pub async fn view(state: &AppState, id: &VerificationId) -> Result<VerificationView, ApiError> {
     let v = get_live(state, id).await?;
