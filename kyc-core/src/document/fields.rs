@@ -557,15 +557,14 @@ fn disagree(out: &mut DocumentFields, field: &str, mrz: &str, printed: &str) {
 /// Picks, per field, the MRZ value, the printed one, or both when they agree.
 fn merge(out: &mut DocumentFields, mrz: Option<(&Mrz, &[String])>, p: &Printed, today: Date) {
     let mrz_lines = mrz.map(|(_, l)| l).unwrap_or_default();
-    let mrz = mrz.map(|(m, _)| m);
-    out.document_kind = match mrz.map(|m| (m.format, m.document_code.chars().next())) {
+    let m = mrz.map(|(m, _)| m);
+    out.document_kind = match m.map(|m| (m.format, m.document_code.chars().next())) {
         Some((MrzFormat::Mrva | MrzFormat::Mrvb, _)) => DocumentKind::Visa,
         Some((_, Some('P'))) => DocumentKind::Passport,
         Some(_) => DocumentKind::IdCard,
         None if p.licence => DocumentKind::DrivingLicence,
         None => DocumentKind::Unknown,
     };
-    let m = mrz;
     if let Some(m) = m {
         let failed: Vec<CheckField> =
             m.checks.iter().filter(|(_, ok)| !ok).map(|(f, _)| f).collect();

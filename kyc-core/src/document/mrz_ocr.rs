@@ -66,16 +66,32 @@ pub fn clean(text: &str) -> String {
         .collect()
 }
 
+/// The text without whitespace, and whether at least 90% of it is in the
+/// MRZ alphabet (`A–Z`, `0–9`, `<`).
+fn mrz_alphabet(text: &str) -> (Vec<char>, bool) {
+    let raw: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let alphabet =
+        raw.iter().filter(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || **c == '<').count();
+    let mostly = alphabet * 10 >= raw.len() * 9;
+    (raw, mostly)
+}
+
 /// Whether an OCR line looks like a line (or part of one) of an MRZ.
 pub fn looks_like_mrz(text: &str) -> bool {
-    let raw: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let (raw, mostly) = mrz_alphabet(text);
     let fillers = raw.windows(2).any(|w| w == ['<', '<']);
     if raw.len() < 12 || (raw.len() < 20 && !fillers) {
         return false;
     }
-    let alphabet =
-        raw.iter().filter(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || **c == '<').count();
-    alphabet * 10 >= raw.len() * 9 && (raw.contains(&'<') || raw.len() >= 28)
+    mostly && (raw.contains(&'<') || raw.len() >= 28)
+}
+
+/// Whether a detected text box may be a piece of an MRZ row (OCR engines
+/// often cut runs of `<` into boxes of their own): a looser test than
+/// [`looks_like_mrz`], for deciding which boxes to merge into one row.
+pub fn looks_like_mrz_piece(text: &str) -> bool {
+    let (raw, mostly) = mrz_alphabet(text);
+    raw.len() >= 5 && mostly && (raw.contains(&'<') || raw.len() >= 25)
 }
 
 /// Position classes of each line of a format.
@@ -367,6 +383,16 @@ mod tests {
         assert!(m.checks.birth_date && m.checks.expiry_date);
         assert!(!m.checks.document_number);
         assert_eq!(m.nationality, "UTO");
+    }
+
+    #[test]
+    fn mrz_pieces_are_recognised() {
+        assert!(looks_like_mrz_piece("P<UTOERIKSSON<<ANNA<MARIA<<<<"));
+        assert!(looks_like_mrz_piece("L898902C36UTO7408122F1204159ZE184226B"));
+        assert!(looks_like_mrz_piece("<<<<<<<<"));
+        assert!(!looks_like_mrz_piece("Date of birth"));
+        assert!(!looks_like_mrz_piece("UTOPIA"));
+        assert!(!looks_like_mrz_piece("12 JUN 1984"));
     }
 
     #[test]

@@ -23,7 +23,10 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use detect::{TextBox, TextDetector};
 use image::RgbImage;
-use kyc_core::document::text::{DocumentText, TextLine};
+use kyc_core::document::{
+    mrz_ocr::looks_like_mrz_piece,
+    text::{DocumentText, TextLine},
+};
 use recognize::TextRecognizer;
 use std::{sync::Arc, time::Instant};
 
@@ -121,19 +124,6 @@ fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1e3
 }
 
-/// Whether OCR text looks like a piece of a machine-readable zone.
-fn mrz_like(text: &str) -> bool {
-    let cleaned: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
-    if cleaned.len() < 5 {
-        return false;
-    }
-    let alphabet = cleaned
-        .iter()
-        .filter(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || **c == '<')
-        .count();
-    alphabet * 10 >= cleaned.len() * 9 && (cleaned.contains(&'<') || cleaned.len() >= 25)
-}
-
 /// A recognised box, measured in the deskewed frame (u along rows, v down).
 #[derive(Debug, Clone)]
 struct Read {
@@ -194,7 +184,7 @@ impl Models {
         skew: f32,
     ) -> Result<Vec<Read>, ProviderError> {
         let (mut mrz, mut rest): (Vec<Read>, Vec<Read>) =
-            reads.into_iter().partition(|r| mrz_like(&r.text));
+            reads.into_iter().partition(|r| looks_like_mrz_piece(&r.text));
         mrz.sort_by(|a, b| a.v.total_cmp(&b.v));
         let mut rows: Vec<Vec<Read>> = Vec::new();
         for r in mrz {
@@ -270,16 +260,6 @@ impl DocumentReader for LocalDocumentReader {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn mrz_pieces_are_recognised() {
-        assert!(mrz_like("P<UTOERIKSSON<<ANNA<MARIA<<<<"));
-        assert!(mrz_like("L898902C36UTO7408122F1204159ZE184226B"));
-        assert!(mrz_like("<<<<<<<<"));
-        assert!(!mrz_like("Date of birth"));
-        assert!(!mrz_like("UTOPIA"));
-        assert!(!mrz_like("12 JUN 1984"));
-    }
 
     #[test]
     fn reading_order_groups_rows() {
