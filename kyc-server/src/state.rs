@@ -294,6 +294,13 @@ mod local_state {
             let state = {
                 let reader =
                     crate::backend::local::ocr::LocalDocumentReader::load(state.cpu.clone())?;
+                // plans are made off the start-up path: the server listens meanwhile
+                let warming = reader.clone();
+                std::thread::spawn(move || {
+                    if let Err(e) = warming.warm() {
+                        tracing::warn!(error = %e, "document reader plans will be made on first use");
+                    }
+                });
                 state.with_document_reader(Arc::new(reader))
             };
             Ok((state, local))

@@ -75,7 +75,8 @@ pub struct LocalDocumentReader {
 }
 
 impl LocalDocumentReader {
-    /// Loads both models and makes their plans (once per process).
+    /// Loads both models. Their optimised plans (one per input shape) are
+    /// made on first use, or ahead of it by [`warm`](Self::warm).
     pub fn load(cpu: Arc<CpuPool>) -> Result<Self, OcrLoadError> {
         let start = Instant::now();
         let err = |model| move |e: String| OcrLoadError { model, message: e };
@@ -89,13 +90,21 @@ impl LocalDocumentReader {
             det: TextDetector::new(det, DET_LONG, DET_SHORT),
             rec: TextRecognizer::new(rec).map_err(err("text recognition"))?,
         };
-        models.det.warm().map_err(|e| format!("{e}")).map_err(err("text detection"))?;
-        models.rec.warm().map_err(|e| format!("{e}")).map_err(err("text recognition"))?;
         tracing::info!(
             load_ms = start.elapsed().as_millis() as u64,
             "document reader models loaded"
         );
         Ok(Self { models: Arc::new(models), cpu })
+    }
+
+    /// Makes every plan now (the landscape page and each line-width bucket),
+    /// so no document pays for them.
+    pub fn warm(&self) -> Result<(), ProviderError> {
+        let start = Instant::now();
+        self.models.det.warm()?;
+        self.models.rec.warm()?;
+        tracing::info!(warm_ms = start.elapsed().as_millis() as u64, "document reader plans ready");
+        Ok(())
     }
 
     /// Reads an already decoded image, with per-stage timings (benchmarks).
