@@ -103,7 +103,9 @@ fn summary_rows(
     let mut seen = HashMap::new();
     for (line, r) in rows {
         let uid = r.get(id).filter(|v| !v.is_empty()).ok_or_else(|| ScreeningError::malformed(file, *line, "Unique ID is empty"))?;
-        let n = r.get(name).filter(|v| !v.is_empty()).ok_or_else(|| ScreeningError::malformed(file, *line, "Name is empty"))?;
+        // The published 2025-08-11 list has two designations with an empty
+        // Name cell: keep them (the id is still reportable), they cannot match.
+        let n = r.get(name).unwrap_or("");
         if seen.insert(uid.to_owned(), *line).is_some() {
             return Err(ScreeningError::malformed(file, *line, format!("duplicate Unique ID {uid}")));
         }
