@@ -59,6 +59,9 @@ pub(crate) struct Token {
     /// postings, never in a name's token list.
     pub(crate) pair: bool,
     pub(crate) df: u32,
+    /// ln(1 + names / df)
+    pub(crate) idf: f32,
+    /// `idf` times the kind factor (stop tokens and initials weigh little)
     pub(crate) weight: f32,
 }
 
@@ -71,6 +74,8 @@ pub(crate) struct Name {
     pub(crate) quality: AliasQuality,
     pub(crate) tok_start: u32,
     pub(crate) tok_len: u16,
+    /// Sum of the token weights (for candidate ranking).
+    pub(crate) total_weight: f32,
 }
 
 /// Per-list summary reported by [`Index::info`].
@@ -194,6 +199,7 @@ impl Index {
                 kind,
                 pair,
                 df: 0,
+                idf: 0.0,
                 weight: 0.0,
             });
             vocab_ids.insert(text.to_owned(), id);
@@ -233,7 +239,7 @@ impl Index {
                         pairs.push((id, ni));
                     }
                 }
-                names.push(Name { entry: ei as u32, alias, quality, tok_start: start, tok_len: toks.len() as u16 });
+                names.push(Name { entry: ei as u32, alias, quality, tok_start: start, tok_len: toks.len() as u16, total_weight: 0.0 });
             }
         }
         pairs.sort_unstable();
@@ -253,12 +259,18 @@ impl Index {
         for (v, t) in vocab.iter_mut().enumerate() {
             t.df = post_start[v + 1] - post_start[v];
             let idf = (1.0 + n / t.df.max(1) as f32).ln();
+            t.idf = idf;
             t.weight = idf
                 * match t.kind {
                     TokenKind::Stop => STOP_FACTOR,
                     TokenKind::Initial => INITIAL_FACTOR,
                     TokenKind::Name | TokenKind::Number => 1.0,
                 };
+        }
+        for name in &mut names {
+            let s = name.tok_start as usize;
+            let toks = name_tokens.get(s..s + name.tok_len as usize).unwrap_or(&[]);
+            name.total_weight = toks.iter().filter_map(|&v| vocab.get(v as usize)).map(|t| t.weight).sum();
         }
         let mut exact = Vec::with_capacity(vocab.len());
         let mut phon = Vec::with_capacity(vocab.len());

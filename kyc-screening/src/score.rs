@@ -78,7 +78,7 @@ pub struct Policy {
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy { potential_match: 0.80, match_threshold: 0.93, max_matches: 10, candidates: 48 }
+        Policy { potential_match: 0.81, match_threshold: 0.92, max_matches: 10, candidates: 48 }
     }
 }
 
@@ -140,7 +140,21 @@ pub struct Components {
     pub entity_type_agrees: bool,
 }
 
-/// One listed entry that matched.
+/// Another entry grouped under a [`Match`] as the same listed subject.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListedRef {
+    /// The list.
+    pub source: Source,
+    /// The list's id of the entry.
+    pub id: String,
+    /// Its score for this query.
+    pub score: f32,
+}
+
+/// One listed subject that matched: the best-scoring entry, plus the entries
+/// of other lists (or the same list) that carry the same matched name and no
+/// contradicting date of birth or entity type (`also_listed`) — one alert
+/// for a reviewer, not one per list.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Match {
     /// The list.
@@ -159,6 +173,9 @@ pub struct Match {
     pub components: Components,
     /// A readable account of the score.
     pub explanation: String,
+    /// The same subject on other entries (cross-list duplicates), best first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_listed: Vec<ListedRef>,
 }
 
 impl fmt::Debug for Match {
@@ -209,17 +226,20 @@ struct QTok {
     vocab: Option<u32>,
 }
 
-const MIN_TOKEN_SIM: f32 = 0.72;
+const MIN_TOKEN_SIM: f32 = 0.75;
+/// Concatenated tokens (`abdulrahman` vs `abdul rahman`) must agree almost exactly.
+const MERGE_SIM: f32 = 0.92;
 const INITIAL_SIM: f32 = 0.75;
 const CLASS_SIM: f32 = 0.95;
 const PHONETIC_FLOOR: f32 = 0.88;
+const PHONETIC_BOOST: f32 = 0.3;
 /// Postings longer than this are skipped in retrieval when a rarer query
 /// token exists (they would touch most of the index for little signal).
 const MAX_DF: u32 = 2500;
 const MAX_TOKENS: usize = 24;
 
 thread_local! {
-    static SCRATCH: RefCell<(Vec<f32>, Vec<u32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+    static SCRATCH: RefCell<(Vec<f32>, Vec<u32>, Vec<f32>, Vec<u32>)> = const { RefCell::new((Vec::new(), Vec::new(), Vec::new(), Vec::new())) };
 }
 
 fn token_sim_str(q: &str, q_kind: TokenKind, q_phon: u64, v: &str, v_kind: TokenKind, v_phon: u64) -> f32 {
@@ -240,9 +260,19 @@ fn token_sim_str(q: &str, q_kind: TokenKind, q_phon: u64, v: &str, v_kind: Token
     if lq.abs_diff(lv) > 3.max(lq.max(lv) / 2) {
         return 0.0;
     }
-    let mut s = 0.5 * sim::edit_similarity(q, v) + 0.5 * sim::jaro_winkler(q, v);
-    if phon_equal && lq.min(lv) >= 3 {
-        s = s.max(PHONETIC_FLOOR);
+    let jw = sim::jaro_winkler(q, v);
+    // even an edit similarity of 1 could not lift this pair to a match
+    if 0.5 * jw + 0.5 + PHONETIC_BOOST * 0.5 < MIN_TOKEN_SIM {
+        return 0.0;
+    }
+    let mut s = 0.5 * sim::edit_similarity(q, v) + 0.5 * jw;
+    if phon_equal && (lq.min(lv) >= 5 || (lq == lv && lq >= 3)) {
+        // romanisation variants (husayn/hussein): a boost, and a floor for
+        // longer tokens that already look alike
+        s += (1.0 - s) * PHONETIC_BOOST;
+        if lq.min(lv) >= 5 && s >= 0.7 {
+            s = s.max(PHONETIC_FLOOR);
+        }
     }
     s
 }
@@ -276,7 +306,7 @@ impl Index {
     }
 
     /// Vocabulary tokens similar to `text`: exact, phonetic, one-deletion neighbours.
-    fn expand(&self, text: &str, kind: TokenKind, phon: u64, out: &mut Vec<(u32, f32)>) {
+    fn expand(&self, text: &str, kind: TokenKind, phon: u64, typos: bool, out: &mut Vec<(u32, f32)>) {
         out.clear();
         let consider = |v: u32, out: &mut Vec<(u32, f32)>| {
             if out.iter().any(|(x, _)| *x == v) {
@@ -296,7 +326,7 @@ impl Index {
             for v in index::lookup(&self.phon, phon) {
                 consider(v, out);
             }
-            if text.len() >= index::DEL_MIN_LEN {
+            if typos && text.len() >= index::DEL_MIN_LEN {
                 let mut keys = Vec::with_capacity(text.len() + 1);
                 index::deletions(text, |h| keys.push(h));
                 for h in keys {
@@ -317,16 +347,37 @@ impl Index {
         }
     }
 
-    fn align(&self, q: &[QTok], name: &index::Name) -> Alignment {
+    /// Similarity of query token `i` and vocabulary token `v`: from the
+    /// retrieval expansions when there, else computed for plausible pairs
+    /// (same first letter, close lengths) and cached for the query.
+    fn pair_sim(&self, q: &[QTok], exp: &[Vec<(u32, f32)>], cache: &mut std::collections::HashMap<(u32, u32), f32>, i: usize, v: u32) -> f32 {
+        if let Some(e) = exp.get(i) {
+            if let Ok(k) = e.binary_search_by_key(&v, |x| x.0) {
+                return e[k].1;
+            }
+        }
+        let (Some(qt), Some(t)) = (q.get(i), self.vocab.get(v as usize)) else { return 0.0 };
+        if qt.text.as_bytes().first() != t.text.as_bytes().first() || qt.text.len().abs_diff(t.text.len()) > 2 {
+            // initials still match their full token
+            return if qt.text.len() == 1 || t.text.len() == 1 { tok_sim(qt, t) } else { 0.0 };
+        }
+        *cache.entry((i as u32, v)).or_insert_with(|| tok_sim(qt, t))
+    }
+
+    fn align(&self, q: &[QTok], exp: &[Vec<(u32, f32)>], cache: &mut std::collections::HashMap<(u32, u32), f32>, name: &index::Name) -> Alignment {
         let ct = self.tokens_of(name);
         let ct = &ct[..ct.len().min(MAX_TOKENS)];
         let vt = |j: usize| ct.get(j).and_then(|&v| self.vocab.get(v as usize));
+        // a name made only of generic words ("INDUSTRIAL BANK", "B-FINANCE
+        // LTD") is matched on those words at full weight
+        let all_generic = (0..ct.len()).filter_map(vt).all(|t| !matches!(t.kind, TokenKind::Name | TokenKind::Number));
+        let weight = |t: &Token| if all_generic { t.idf } else { t.weight };
         // options: (sim, query mask, candidate mask)
         let mut options: Vec<(f32, u32, u32)> = Vec::with_capacity(q.len() * ct.len() + 8);
         for (i, qt) in q.iter().enumerate() {
-            for j in 0..ct.len() {
-                let Some(v) = vt(j) else { continue };
-                let s = tok_sim(qt, v);
+            let _ = qt;
+            for (j, &v) in ct.iter().enumerate() {
+                let s = self.pair_sim(q, exp, cache, i, v);
                 if s >= MIN_TOKEN_SIM {
                     options.push((s, 1 << i, 1 << j));
                 }
@@ -340,14 +391,14 @@ impl Index {
             }
             for j in 0..ct.len().saturating_sub(1) {
                 let (Some(a), Some(b)) = (vt(j), vt(j + 1)) else { continue };
-                if a.text.len() + b.text.len() != qt.text.len() && qt.text.len().abs_diff(a.text.len() + b.text.len()) > 2 {
+                if a.text.as_bytes().first() != qt.text.as_bytes().first() || qt.text.len().abs_diff(a.text.len() + b.text.len()) > 2 {
                     continue;
                 }
                 buf.clear();
                 buf.push_str(&a.text);
                 buf.push_str(&b.text);
                 let s = token_sim_str(&qt.text, TokenKind::Name, 0, &buf, TokenKind::Name, 1);
-                if s >= 0.85 {
+                if s >= MERGE_SIM {
                     options.push((s, 1 << i, 0b11 << j));
                 }
             }
@@ -356,19 +407,20 @@ impl Index {
             let (a, b) = (&q[i], &q[i + 1]);
             for j in 0..ct.len() {
                 let Some(v) = vt(j) else { continue };
-                if v.text.len().abs_diff(a.text.len() + b.text.len()) > 2 {
+                if v.text.as_bytes().first() != a.text.as_bytes().first() || v.text.len().abs_diff(a.text.len() + b.text.len()) > 2 {
                     continue;
                 }
                 buf.clear();
                 buf.push_str(&a.text);
                 buf.push_str(&b.text);
                 let s = token_sim_str(&buf, TokenKind::Name, 0, &v.text, TokenKind::Name, 1);
-                if s >= 0.85 {
+                if s >= MERGE_SIM {
                     options.push((s, 0b11 << i, 1 << j));
                 }
             }
         }
-        options.sort_by(|x, y| y.0.total_cmp(&x.0).then((x.1.count_ones() + x.2.count_ones()).cmp(&(y.1.count_ones() + y.2.count_ones()))));
+        // best similarity first; on a tie, the option covering more tokens
+        options.sort_by(|x, y| y.0.total_cmp(&x.0).then((y.1.count_ones() + y.2.count_ones()).cmp(&(x.1.count_ones() + x.2.count_ones()))));
         let (mut qused, mut cused) = (0u32, 0u32);
         let mut qw = vec![0.0f32; q.len()];
         let mut qsim = vec![0.0f32; q.len()];
@@ -381,7 +433,7 @@ impl Index {
             }
             qused |= qm;
             cused |= cm;
-            let wc: f32 = (0..ct.len()).filter(|j| cm & (1 << j) != 0).filter_map(vt).map(|t| t.weight).sum();
+            let wc: f32 = (0..ct.len()).filter(|j| cm & (1 << j) != 0).filter_map(vt).map(weight).sum();
             matched_c += s * wc;
             let nq = qm.count_ones() as f32;
             for i in (0..q.len()).filter(|i| qm & (1 << i) != 0) {
@@ -392,12 +444,12 @@ impl Index {
                 qphon[i] = single && (0..ct.len()).filter(|j| cm & (1 << j) != 0).filter_map(vt).any(|t| t.phon == q[i].phon);
             }
         }
-        let total_c: f32 = (0..ct.len()).filter_map(vt).map(|t| t.weight).sum();
+        let total_c: f32 = (0..ct.len()).filter_map(vt).map(weight).sum();
         let mut total_q = 0.0f32;
         let mut matched_q = 0.0f32;
         let (mut informative, mut aligned_informative) = (0usize, 0usize);
         for (i, qt) in q.iter().enumerate() {
-            let informative_tok = matches!(qt.kind, TokenKind::Name | TokenKind::Number);
+            let informative_tok = matches!(qt.kind, TokenKind::Name | TokenKind::Number) || (all_generic && qt.kind == TokenKind::Stop);
             informative += usize::from(informative_tok);
             if qused & (1 << i) != 0 {
                 total_q += qw[i];
@@ -446,24 +498,31 @@ impl Index {
         let mut expansions: Vec<Vec<(u32, f32)>> = Vec::with_capacity(q.len() * 2);
         let mut buf = Vec::new();
         for t in &q {
-            self.expand(&t.text, t.kind, t.phon, &mut buf);
+            self.expand(&t.text, t.kind, t.phon, true, &mut buf);
+            buf.sort_unstable_by_key(|x| x.0);
             expansions.push(buf.clone());
         }
         for w in q.windows(2) {
             let joined = format!("{}{}", w[0].text, w[1].text);
             let phon = index::hash(index::SALT_PHON, normalize::phonetic_key(&joined).as_bytes());
-            self.expand(&joined, TokenKind::Name, phon, &mut buf);
+            self.expand(&joined, TokenKind::Name, phon, false, &mut buf);
+            buf.retain(|(_, s)| *s >= MERGE_SIM);
             expansions.push(buf.clone());
         }
-        let has_rare = expansions.iter().flatten().any(|(v, _)| self.vocab.get(*v as usize).is_some_and(|t| t.df <= MAX_DF && t.kind != TokenKind::Stop));
+        let has_rare = expansions[..q.len()].iter().flatten().any(|(v, _)| self.vocab.get(*v as usize).is_some_and(|t| t.df <= MAX_DF && t.kind != TokenKind::Stop));
         let candidates: Vec<u32> = SCRATCH.with(|cell| {
             let mut guard = cell.borrow_mut();
-            let (acc, touched) = &mut *guard;
+            let (acc, touched, cur, cur_touched) = &mut *guard;
             if acc.len() != self.names.len() {
                 *acc = vec![0.0; self.names.len()];
             }
             touched.clear();
+            if cur.len() != self.names.len() {
+                *cur = vec![0.0; self.names.len()];
+            }
             for exp in &expansions {
+                // a name counts once per query token: its best expansion
+                cur_touched.clear();
                 for &(v, s) in exp {
                     let Some(t) = self.vocab.get(v as usize) else { continue };
                     if has_rare && (t.df > MAX_DF || t.kind == TokenKind::Stop) {
@@ -471,15 +530,33 @@ impl Index {
                     }
                     let w = s * t.weight.max(0.05);
                     for &n in self.postings_of(v) {
-                        let Some(a) = acc.get_mut(n as usize) else { continue };
-                        if *a == 0.0 {
-                            touched.push(n);
+                        let Some(c) = cur.get_mut(n as usize) else { continue };
+                        if *c == 0.0 {
+                            cur_touched.push(n);
                         }
-                        *a += w;
+                        if w > *c {
+                            *c = w;
+                        }
                     }
                 }
+                for &n in cur_touched.iter() {
+                    let (Some(c), Some(a)) = (cur.get_mut(n as usize), acc.get_mut(n as usize)) else { continue };
+                    if *a == 0.0 {
+                        touched.push(n);
+                    }
+                    *a += *c;
+                    *c = 0.0;
+                }
             }
-            let mut cands: Vec<(f32, u32)> = touched.iter().map(|&n| (acc[n as usize], n)).collect();
+            // rank by evidence, favouring names that the evidence mostly covers
+            let mut cands: Vec<(f32, u32)> = touched
+                .iter()
+                .map(|&n| {
+                    let a = acc[n as usize];
+                    let total = self.names.get(n as usize).map(|x| x.total_weight).unwrap_or(1.0).max(1e-3);
+                    (a * (0.5 + 0.5 * (a / total).min(1.0)), n)
+                })
+                .collect();
             for &n in touched.iter() {
                 acc[n as usize] = 0.0;
             }
@@ -492,11 +569,12 @@ impl Index {
             out
         });
         let qcountry = query.country.as_deref().map(crate::country::normalise);
+        let mut cache = std::collections::HashMap::new();
         let mut best: Vec<Scored> = Vec::with_capacity(candidates.len());
         for n in candidates {
             let Some(name) = self.names.get(n as usize) else { continue };
             let Some(entry) = self.entries.get(name.entry as usize) else { continue };
-            let a = self.align(&q, name);
+            let a = self.align(&q, &expansions, &mut cache, name);
             let mut name_score = Self::name_score(&a);
             if name.quality == AliasQuality::Weak {
                 name_score *= 0.92;
@@ -537,11 +615,25 @@ impl Index {
     /// Errors only on a query without any letter or digit.
     pub fn screen(&self, query: &Query, policy: &Policy) -> Result<ScreeningResult> {
         let scored = self.score_all(query, policy)?;
-        let mut matches = Vec::new();
-        for s in scored.iter().filter(|s| s.score >= policy.potential_match).take(policy.max_matches) {
+        let mut matches: Vec<Match> = Vec::new();
+        let mut keys: Vec<(Vec<u32>, usize)> = Vec::new(); // (sorted name tokens, entry) per match
+        for s in scored.iter().filter(|s| s.score >= policy.potential_match) {
             let Some(name) = self.names.get(s.name as usize) else { continue };
             let Some(entry) = self.entries.get(name.entry as usize) else { continue };
-            matches.push(self.to_match(s, name, entry));
+            let mut key: Vec<u32> = self.tokens_of(name).to_vec();
+            key.sort_unstable();
+            let same = keys.iter().position(|(k, e)| {
+                *k == key && self.entries.get(*e).is_some_and(|other| same_subject(other, entry))
+            });
+            let full = matches.len() >= policy.max_matches;
+            match same.and_then(|i| matches.get_mut(i)) {
+                Some(m) => m.also_listed.push(ListedRef { source: entry.source, id: entry.id.clone(), score: (s.score * 1000.0).round() / 1000.0 }),
+                None if !full => {
+                    keys.push((key, name.entry as usize));
+                    matches.push(self.to_match(s, name, entry));
+                }
+                None => {}
+            }
         }
         let status = match scored.first() {
             Some(s) if s.score >= policy.match_threshold => Status::Match,
@@ -592,8 +684,27 @@ impl Index {
                 entity_type_agrees: s.type_ok,
             },
             explanation,
+            also_listed: Vec::new(),
         }
     }
+}
+
+/// Whether two entries with the same name can be the same subject: same
+/// kind, and dates of birth (when both have some) within a year.
+fn same_subject(a: &Entry, b: &Entry) -> bool {
+    if !a.entity_type.compatible(b.entity_type) {
+        return false;
+    }
+    if a.dates_of_birth.is_empty() || b.dates_of_birth.is_empty() {
+        return true;
+    }
+    a.dates_of_birth.iter().any(|x| {
+        let (xa, xb) = x.years();
+        b.dates_of_birth.iter().any(|y| {
+            let (ya, yb) = y.years();
+            xa <= yb + 1 && ya <= xb + 1
+        })
+    })
 }
 
 /// Compares a query date of birth with an entry's listed dates.

@@ -14,26 +14,26 @@ pub(crate) fn osa_distance(a: &[u8], b: &[u8]) -> usize {
     if m == 0 {
         return n;
     }
-    let mut prev2 = [0usize; MAX + 1];
-    let mut prev = [0usize; MAX + 1];
-    let mut cur = [0usize; MAX + 1];
+    let (mut r0, mut r1, mut r2) = ([0u8; MAX + 1], [0u8; MAX + 1], [0u8; MAX + 1]);
+    let (mut prev2, mut prev, mut cur) = (&mut r0, &mut r1, &mut r2);
     for (j, p) in prev.iter_mut().enumerate().take(m + 1) {
-        *p = j;
+        *p = j as u8;
     }
     for i in 1..=n {
-        cur[0] = i;
+        cur[0] = i as u8;
+        let ai = a[i - 1];
         for j in 1..=m {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let cost = u8::from(ai != b[j - 1]);
             let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+            if i > 1 && j > 1 && ai == b[j - 2] && a[i - 2] == b[j - 1] {
                 v = v.min(prev2[j - 2] + 1);
             }
             cur[j] = v;
         }
-        prev2 = prev;
-        prev = cur;
+        std::mem::swap(&mut prev2, &mut prev);
+        std::mem::swap(&mut prev, &mut cur);
     }
-    prev[m]
+    usize::from(prev[m])
 }
 
 /// 1 − distance / longer length.

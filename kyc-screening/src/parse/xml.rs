@@ -57,6 +57,26 @@ fn line_at(bytes: &[u8], pos: usize) -> u64 {
     bytes[..end].iter().filter(|b| **b == b'\n').count() as u64 + 1
 }
 
+/// Counts lines incrementally (positions only grow while reading).
+struct Lines<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    line: u64,
+}
+
+impl Lines<'_> {
+    fn at(&mut self, pos: usize) -> u64 {
+        let end = pos.min(self.bytes.len());
+        if end >= self.pos {
+            self.line += self.bytes[self.pos..end].iter().filter(|b| **b == b'\n').count() as u64;
+            self.pos = end;
+            self.line
+        } else {
+            line_at(self.bytes, pos)
+        }
+    }
+}
+
 fn local(name: &[u8]) -> String {
     let local = match name.iter().rposition(|b| *b == b':') {
         Some(i) => &name[i + 1..],
@@ -77,6 +97,7 @@ pub(crate) fn parse(bytes: &[u8], file: &str) -> Result<Node> {
     reader.config_mut().check_end_names = true;
     let mut stack: Vec<Node> = Vec::new();
     let mut root: Option<Node> = None;
+    let mut lines = Lines { bytes, pos: 0, line: 1 };
     loop {
         let pos = reader.buffer_position() as usize;
         let event = match reader.read_event() {
@@ -95,10 +116,10 @@ pub(crate) fn parse(bytes: &[u8], file: &str) -> Result<Node> {
                 if root.is_some() {
                     return Err(ScreeningError::malformed(file, line_at(bytes, pos), "content after the root element"));
                 }
-                stack.push(element(&start, bytes, pos, file)?);
+                stack.push(element(&start, lines.at(pos), file)?);
             }
             Event::Empty(start) => {
-                let node = element(&start, bytes, pos, file)?;
+                let node = element(&start, lines.at(pos), file)?;
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(node),
                     None if root.is_none() => root = Some(node),
@@ -154,8 +175,8 @@ pub(crate) fn parse(bytes: &[u8], file: &str) -> Result<Node> {
     root.ok_or_else(|| ScreeningError::truncated(file, "no XML root element"))
 }
 
-fn element(start: &quick_xml::events::BytesStart<'_>, bytes: &[u8], pos: usize, file: &str) -> Result<Node> {
-    let mut node = Node { name: local(start.name().as_ref()), line: line_at(bytes, pos), ..Node::default() };
+fn element(start: &quick_xml::events::BytesStart<'_>, line: u64, file: &str) -> Result<Node> {
+    let mut node = Node { name: local(start.name().as_ref()), line, ..Node::default() };
     for attr in start.attributes() {
         let attr = attr.map_err(|e| ScreeningError::malformed(file, node.line, format!("XML attribute: {e}")))?;
         let value = attr.unescape_value().map_err(|e| ScreeningError::malformed(file, node.line, format!("XML attribute value: {e}")))?;
