@@ -44,7 +44,10 @@ pub fn sniff(bytes: &[u8]) -> Option<ListFormat> {
                 rest = after;
                 continue;
             }
-            let name: String = after.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':').collect();
+            let name: String = after
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+                .collect();
             let local = name.rsplit(':').next().unwrap_or("");
             return match local {
                 "CONSOLIDATED_LIST" => Some(ListFormat::UnXml),
@@ -56,7 +59,8 @@ pub fn sniff(bytes: &[u8]) -> Option<ListFormat> {
         return None;
     }
     let first = head.lines().next().unwrap_or("");
-    if first.starts_with("Last Updated") || (first.contains("Unique ID") && first.contains("Name")) {
+    if first.starts_with("Last Updated") || (first.contains("Unique ID") && first.contains("Name"))
+    {
         return Some(ListFormat::UkCsv);
     }
     if first.starts_with("Name,Alias") {
@@ -92,7 +96,11 @@ fn find(files: &[PathBuf], name: &str) -> Option<PathBuf> {
     files.iter().find(|p| file_name(p).eq_ignore_ascii_case(name)).cloned()
 }
 
-fn import_ofac(files: &[PathBuf], group: &(&str, &str, &str, &str, Source), used: &mut Vec<PathBuf>) -> Result<Option<ListSnapshot>> {
+fn import_ofac(
+    files: &[PathBuf],
+    group: &(&str, &str, &str, &str, Source),
+    used: &mut Vec<PathBuf>,
+) -> Result<Option<ListSnapshot>> {
     let (prim, alt, add, comments, source) = *group;
     if find(files, prim).is_none() {
         return Ok(None);
@@ -177,7 +185,10 @@ pub fn import_dir(dir: &Path) -> Result<Vec<ListSnapshot>> {
             if used.contains(path) {
                 continue;
             }
-            let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+            let ext = path
+                .extension()
+                .map(|e| e.to_string_lossy().to_ascii_lowercase())
+                .unwrap_or_default();
             if ext != "csv" && ext != "xml" {
                 continue;
             }
@@ -185,7 +196,10 @@ pub fn import_dir(dir: &Path) -> Result<Vec<ListSnapshot>> {
         }
     }
     if out.is_empty() {
-        return Err(ScreeningError::UnknownFormat { path: dir.to_owned(), reason: "no sanctions list files found".to_owned() });
+        return Err(ScreeningError::UnknownFormat {
+            path: dir.to_owned(),
+            reason: "no sanctions list files found".to_owned(),
+        });
     }
     Ok(out)
 }
@@ -197,7 +211,10 @@ mod tests {
     #[test]
     fn sniffs_formats() {
         assert_eq!(sniff(b"<?xml version=\"1.0\"?>\n<CONSOLIDATED_LIST>"), Some(ListFormat::UnXml));
-        assert_eq!(sniff(b"\xEF\xBB\xBF<?xml?><!-- c --><export xmlns=\"x\">"), Some(ListFormat::EuFsfXml));
+        assert_eq!(
+            sniff(b"\xEF\xBB\xBF<?xml?><!-- c --><export xmlns=\"x\">"),
+            Some(ListFormat::EuFsfXml)
+        );
         assert_eq!(sniff(b"<Designations>"), Some(ListFormat::UkXml));
         assert_eq!(sniff(b"Unique ID,OFSI Group ID,Name\n"), Some(ListFormat::UkCsv));
         assert_eq!(sniff(b"Name,Alias,Nationality\n"), Some(ListFormat::EuDerivedCsv));
@@ -215,8 +232,13 @@ mod tests {
     #[test]
     fn a_truncated_file_fails_the_whole_import() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("sdn.csv"), "1,\"A\",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,\"DOB 1\r\n").unwrap();
-        std::fs::write(dir.path().join("un.xml"), "<CONSOLIDATED_LIST></CONSOLIDATED_LIST>").unwrap();
+        std::fs::write(
+            dir.path().join("sdn.csv"),
+            "1,\"A\",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,\"DOB 1\r\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("un.xml"), "<CONSOLIDATED_LIST></CONSOLIDATED_LIST>")
+            .unwrap();
         assert_eq!(import_dir(dir.path()).unwrap_err().code(), "list_truncated");
     }
 }

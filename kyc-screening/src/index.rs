@@ -223,7 +223,11 @@ impl Index {
                 }
                 let quality = match alias {
                     0 => AliasQuality::Strong,
-                    k => e.aliases.get(k as usize - 1).map(|a| a.quality).unwrap_or(AliasQuality::Unknown),
+                    k => e
+                        .aliases
+                        .get(k as usize - 1)
+                        .map(|a| a.quality)
+                        .unwrap_or(AliasQuality::Unknown),
                 };
                 let ni = names.len() as u32;
                 let start = name_tokens.len() as u32;
@@ -233,13 +237,22 @@ impl Index {
                     pairs.push((id, ni));
                 }
                 for w in toks.windows(2) {
-                    if w[0].len() + w[1].len() >= 6 && normalize::token_kind(&w[1]) != TokenKind::Number {
+                    if w[0].len() + w[1].len() >= 6
+                        && normalize::token_kind(&w[1]) != TokenKind::Number
+                    {
                         let joined = format!("{}{}", w[0], w[1]);
                         let id = intern(&joined, true, &mut vocab);
                         pairs.push((id, ni));
                     }
                 }
-                names.push(Name { entry: ei as u32, alias, quality, tok_start: start, tok_len: toks.len() as u16, total_weight: 0.0 });
+                names.push(Name {
+                    entry: ei as u32,
+                    alias,
+                    quality,
+                    tok_start: start,
+                    tok_len: toks.len() as u16,
+                    total_weight: 0.0,
+                });
             }
         }
         pairs.sort_unstable();
@@ -270,7 +283,8 @@ impl Index {
         for name in &mut names {
             let s = name.tok_start as usize;
             let toks = name_tokens.get(s..s + name.tok_len as usize).unwrap_or(&[]);
-            name.total_weight = toks.iter().filter_map(|&v| vocab.get(v as usize)).map(|t| t.weight).sum();
+            name.total_weight =
+                toks.iter().filter_map(|&v| vocab.get(v as usize)).map(|t| t.weight).sum();
         }
         let mut exact = Vec::with_capacity(vocab.len());
         let mut phon = Vec::with_capacity(vocab.len());
@@ -348,25 +362,38 @@ impl Index {
     /// Decodes bytes written by [`Index::to_bytes`]; `path` names the source
     /// in errors.
     pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Index> {
-        let corrupt = |reason: String| ScreeningError::IndexCorrupt { path: path.to_owned(), reason };
+        let corrupt =
+            |reason: String| ScreeningError::IndexCorrupt { path: path.to_owned(), reason };
         if bytes.len() < 24 || &bytes[..8] != MAGIC {
             return Err(corrupt("not a kyc-screening index (bad magic)".to_owned()));
         }
         let word = |r: std::ops::Range<usize>| bytes.get(r).unwrap_or(&[]).to_vec();
-        let format = u32::from_le_bytes(word(8..12).try_into().map_err(|_| corrupt("short header".to_owned()))?);
+        let format = u32::from_le_bytes(
+            word(8..12).try_into().map_err(|_| corrupt("short header".to_owned()))?,
+        );
         if format != FORMAT {
-            return Err(corrupt(format!("format version {format}, expected {FORMAT}: rebuild the index")));
+            return Err(corrupt(format!(
+                "format version {format}, expected {FORMAT}: rebuild the index"
+            )));
         }
-        let len = u64::from_le_bytes(word(12..20).try_into().map_err(|_| corrupt("short header".to_owned()))?);
-        let crc = u32::from_le_bytes(word(20..24).try_into().map_err(|_| corrupt("short header".to_owned()))?);
+        let len = u64::from_le_bytes(
+            word(12..20).try_into().map_err(|_| corrupt("short header".to_owned()))?,
+        );
+        let crc = u32::from_le_bytes(
+            word(20..24).try_into().map_err(|_| corrupt("short header".to_owned()))?,
+        );
         let payload = &bytes[24..];
         if payload.len() as u64 != len {
-            return Err(corrupt(format!("payload is {} bytes, header says {len} (truncated?)", payload.len())));
+            return Err(corrupt(format!(
+                "payload is {} bytes, header says {len} (truncated?)",
+                payload.len()
+            )));
         }
         if crc32fast::hash(payload) != crc {
             return Err(corrupt("checksum mismatch".to_owned()));
         }
-        let index: Index = postcard::from_bytes(payload).map_err(|e| corrupt(format!("cannot decode: {e}")))?;
+        let index: Index =
+            postcard::from_bytes(payload).map_err(|e| corrupt(format!("cannot decode: {e}")))?;
         index.validate().map_err(corrupt)?;
         Ok(index)
     }
@@ -374,7 +401,9 @@ impl Index {
     /// Structural checks so that a decoded index can never index out of range.
     fn validate(&self) -> std::result::Result<(), String> {
         let (nv, nn, ne) = (self.vocab.len(), self.names.len(), self.entries.len());
-        if self.post_start.len() != nv + 1 || self.post_start.last().copied() != Some(self.postings.len() as u32) {
+        if self.post_start.len() != nv + 1
+            || self.post_start.last().copied() != Some(self.postings.len() as u32)
+        {
             return Err("postings table does not match the vocabulary".to_owned());
         }
         if self.post_start.windows(2).any(|w| w[0] > w[1]) {
@@ -387,12 +416,15 @@ impl Index {
             return Err("name token points past the vocabulary".to_owned());
         }
         for n in &self.names {
-            if n.entry as usize >= ne || n.tok_start as usize + n.tok_len as usize > self.name_tokens.len() {
+            if n.entry as usize >= ne
+                || n.tok_start as usize + n.tok_len as usize > self.name_tokens.len()
+            {
                 return Err("name record out of range".to_owned());
             }
         }
         for table in [&self.exact, &self.phon, &self.dels] {
-            if table.iter().any(|(_, v)| *v as usize >= nv) || table.windows(2).any(|w| w[0] > w[1]) {
+            if table.iter().any(|(_, v)| *v as usize >= nv) || table.windows(2).any(|w| w[0] > w[1])
+            {
                 return Err("lookup table out of range or unsorted".to_owned());
             }
         }
@@ -404,7 +436,10 @@ impl Index {
     pub fn save(&self, path: &Path) -> Result<()> {
         let bytes = self.to_bytes()?;
         let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let file_name = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| "index".to_owned());
+        let file_name = path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "index".to_owned());
         let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
         let write = || -> std::io::Result<()> {
             let mut f = std::fs::File::create(&tmp)?;

@@ -16,6 +16,7 @@ pub use import::import_dir;
 pub use index::{Index, IndexInfo, ListInfo};
 pub use model::{Alias, AliasQuality, BirthDate, EntityType, Entry, ListSnapshot, Source};
 pub use score::{
-    Components, CountryAgreement, DobAgreement, ListedRef, Match, Policy, Query, ScreeningResult, Status,
+    Components, CountryAgreement, DobAgreement, ListedRef, Match, Policy, Query, ScreeningResult,
+    Status,
 };
 pub use snapshot::{read_snapshot, write_snapshot};

@@ -23,7 +23,8 @@ pub enum Source {
 
 impl Source {
     /// All sources, in a fixed order.
-    pub const ALL: [Source; 5] = [Source::Ofac, Source::OfacCons, Source::Un, Source::Eu, Source::Uk];
+    pub const ALL: [Source; 5] =
+        [Source::Ofac, Source::OfacCons, Source::Un, Source::Eu, Source::Uk];
 
     /// The wire name: `ofac`, `ofac_cons`, `un`, `eu`, `uk`.
     pub fn as_str(self) -> &'static str {

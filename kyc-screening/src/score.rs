@@ -238,11 +238,22 @@ const PHONETIC_BOOST: f32 = 0.3;
 const MAX_DF: u32 = 2500;
 const MAX_TOKENS: usize = 24;
 
+/// Per-thread retrieval buffers: accumulated evidence per name, names
+/// touched, the current query token's best evidence per name, and its names.
+type Scratch = (Vec<f32>, Vec<u32>, Vec<f32>, Vec<u32>);
+
 thread_local! {
-    static SCRATCH: RefCell<(Vec<f32>, Vec<u32>, Vec<f32>, Vec<u32>)> = const { RefCell::new((Vec::new(), Vec::new(), Vec::new(), Vec::new())) };
+    static SCRATCH: RefCell<Scratch> = const { RefCell::new((Vec::new(), Vec::new(), Vec::new(), Vec::new())) };
 }
 
-fn token_sim_str(q: &str, q_kind: TokenKind, q_phon: u64, v: &str, v_kind: TokenKind, v_phon: u64) -> f32 {
+fn token_sim_str(
+    q: &str,
+    q_kind: TokenKind,
+    q_phon: u64,
+    v: &str,
+    v_kind: TokenKind,
+    v_phon: u64,
+) -> f32 {
     if q == v {
         return 1.0;
     }
@@ -298,15 +309,23 @@ impl Index {
             .map(|text| {
                 let kind = normalize::token_kind(&text);
                 let phon = index::hash(index::SALT_PHON, normalize::phonetic_key(&text).as_bytes());
-                let vocab = index::lookup(&self.exact, index::hash(index::SALT_EXACT, text.as_bytes()))
-                    .find(|&v| self.vocab.get(v as usize).is_some_and(|t| t.text == text));
+                let vocab =
+                    index::lookup(&self.exact, index::hash(index::SALT_EXACT, text.as_bytes()))
+                        .find(|&v| self.vocab.get(v as usize).is_some_and(|t| t.text == text));
                 QTok { text, kind, phon, vocab }
             })
             .collect()
     }
 
     /// Vocabulary tokens similar to `text`: exact, phonetic, one-deletion neighbours.
-    fn expand(&self, text: &str, kind: TokenKind, phon: u64, typos: bool, out: &mut Vec<(u32, f32)>) {
+    fn expand(
+        &self,
+        text: &str,
+        kind: TokenKind,
+        phon: u64,
+        typos: bool,
+        out: &mut Vec<(u32, f32)>,
+    ) {
         out.clear();
         let consider = |v: u32, out: &mut Vec<(u32, f32)>| {
             if out.iter().any(|(x, _)| *x == v) {
@@ -350,27 +369,44 @@ impl Index {
     /// Similarity of query token `i` and vocabulary token `v`: from the
     /// retrieval expansions when there, else computed for plausible pairs
     /// (same first letter, close lengths) and cached for the query.
-    fn pair_sim(&self, q: &[QTok], exp: &[Vec<(u32, f32)>], cache: &mut std::collections::HashMap<(u32, u32), f32>, i: usize, v: u32) -> f32 {
-        if let Some(e) = exp.get(i) {
-            if let Ok(k) = e.binary_search_by_key(&v, |x| x.0) {
-                return e[k].1;
-            }
+    fn pair_sim(
+        &self,
+        q: &[QTok],
+        exp: &[Vec<(u32, f32)>],
+        cache: &mut std::collections::HashMap<(u32, u32), f32>,
+        i: usize,
+        v: u32,
+    ) -> f32 {
+        if let Some(e) = exp.get(i)
+            && let Ok(k) = e.binary_search_by_key(&v, |x| x.0)
+        {
+            return e[k].1;
         }
         let (Some(qt), Some(t)) = (q.get(i), self.vocab.get(v as usize)) else { return 0.0 };
-        if qt.text.as_bytes().first() != t.text.as_bytes().first() || qt.text.len().abs_diff(t.text.len()) > 2 {
+        if qt.text.as_bytes().first() != t.text.as_bytes().first()
+            || qt.text.len().abs_diff(t.text.len()) > 2
+        {
             // initials still match their full token
             return if qt.text.len() == 1 || t.text.len() == 1 { tok_sim(qt, t) } else { 0.0 };
         }
         *cache.entry((i as u32, v)).or_insert_with(|| tok_sim(qt, t))
     }
 
-    fn align(&self, q: &[QTok], exp: &[Vec<(u32, f32)>], cache: &mut std::collections::HashMap<(u32, u32), f32>, name: &index::Name) -> Alignment {
+    fn align(
+        &self,
+        q: &[QTok],
+        exp: &[Vec<(u32, f32)>],
+        cache: &mut std::collections::HashMap<(u32, u32), f32>,
+        name: &index::Name,
+    ) -> Alignment {
         let ct = self.tokens_of(name);
         let ct = &ct[..ct.len().min(MAX_TOKENS)];
         let vt = |j: usize| ct.get(j).and_then(|&v| self.vocab.get(v as usize));
         // a name made only of generic words ("INDUSTRIAL BANK", "B-FINANCE
         // LTD") is matched on those words at full weight
-        let all_generic = (0..ct.len()).filter_map(vt).all(|t| !matches!(t.kind, TokenKind::Name | TokenKind::Number));
+        let all_generic = (0..ct.len())
+            .filter_map(vt)
+            .all(|t| !matches!(t.kind, TokenKind::Name | TokenKind::Number));
         let weight = |t: &Token| if all_generic { t.idf } else { t.weight };
         // options: (sim, query mask, candidate mask)
         let mut options: Vec<(f32, u32, u32)> = Vec::with_capacity(q.len() * ct.len() + 8);
@@ -391,7 +427,9 @@ impl Index {
             }
             for j in 0..ct.len().saturating_sub(1) {
                 let (Some(a), Some(b)) = (vt(j), vt(j + 1)) else { continue };
-                if a.text.as_bytes().first() != qt.text.as_bytes().first() || qt.text.len().abs_diff(a.text.len() + b.text.len()) > 2 {
+                if a.text.as_bytes().first() != qt.text.as_bytes().first()
+                    || qt.text.len().abs_diff(a.text.len() + b.text.len()) > 2
+                {
                     continue;
                 }
                 buf.clear();
@@ -407,7 +445,9 @@ impl Index {
             let (a, b) = (&q[i], &q[i + 1]);
             for j in 0..ct.len() {
                 let Some(v) = vt(j) else { continue };
-                if v.text.as_bytes().first() != a.text.as_bytes().first() || v.text.len().abs_diff(a.text.len() + b.text.len()) > 2 {
+                if v.text.as_bytes().first() != a.text.as_bytes().first()
+                    || v.text.len().abs_diff(a.text.len() + b.text.len()) > 2
+                {
                     continue;
                 }
                 buf.clear();
@@ -420,7 +460,11 @@ impl Index {
             }
         }
         // best similarity first; on a tie, the option covering more tokens
-        options.sort_by(|x, y| y.0.total_cmp(&x.0).then((y.1.count_ones() + y.2.count_ones()).cmp(&(x.1.count_ones() + x.2.count_ones()))));
+        options.sort_by(|x, y| {
+            y.0.total_cmp(&x.0).then(
+                (y.1.count_ones() + y.2.count_ones()).cmp(&(x.1.count_ones() + x.2.count_ones())),
+            )
+        });
         let (mut qused, mut cused) = (0u32, 0u32);
         let mut qw = vec![0.0f32; q.len()];
         let mut qsim = vec![0.0f32; q.len()];
@@ -433,7 +477,8 @@ impl Index {
             }
             qused |= qm;
             cused |= cm;
-            let wc: f32 = (0..ct.len()).filter(|j| cm & (1 << j) != 0).filter_map(vt).map(weight).sum();
+            let wc: f32 =
+                (0..ct.len()).filter(|j| cm & (1 << j) != 0).filter_map(vt).map(weight).sum();
             matched_c += s * wc;
             let nq = qm.count_ones() as f32;
             for i in (0..q.len()).filter(|i| qm & (1 << i) != 0) {
@@ -441,7 +486,11 @@ impl Index {
                 qw[i] = wc / nq;
                 qsim[i] = s;
                 let single = cm.count_ones() == 1 && qm.count_ones() == 1;
-                qphon[i] = single && (0..ct.len()).filter(|j| cm & (1 << j) != 0).filter_map(vt).any(|t| t.phon == q[i].phon);
+                qphon[i] = single
+                    && (0..ct.len())
+                        .filter(|j| cm & (1 << j) != 0)
+                        .filter_map(vt)
+                        .any(|t| t.phon == q[i].phon);
             }
         }
         let total_c: f32 = (0..ct.len()).filter_map(vt).map(weight).sum();
@@ -449,7 +498,8 @@ impl Index {
         let mut matched_q = 0.0f32;
         let (mut informative, mut aligned_informative) = (0usize, 0usize);
         for (i, qt) in q.iter().enumerate() {
-            let informative_tok = matches!(qt.kind, TokenKind::Name | TokenKind::Number) || (all_generic && qt.kind == TokenKind::Stop);
+            let informative_tok = matches!(qt.kind, TokenKind::Name | TokenKind::Number)
+                || (all_generic && qt.kind == TokenKind::Stop);
             informative += usize::from(informative_tok);
             if qused & (1 << i) != 0 {
                 total_q += qw[i];
@@ -459,11 +509,17 @@ impl Index {
                 }
                 aligned_informative += usize::from(informative_tok && qsim[i] >= 0.8);
             } else {
+                let kind = if all_generic && qt.kind == TokenKind::Stop {
+                    TokenKind::Name
+                } else {
+                    qt.kind
+                };
                 let w = qt
                     .vocab
                     .and_then(|v| self.vocab.get(v as usize))
-                    .map(|t| t.weight)
-                    .unwrap_or_else(|| self.unknown_weight(qt.kind));
+                    .filter(|t| !t.pair)
+                    .map(weight)
+                    .unwrap_or_else(|| self.unknown_weight(kind));
                 total_q += w;
             }
         }
@@ -509,7 +565,9 @@ impl Index {
             buf.retain(|(_, s)| *s >= MERGE_SIM);
             expansions.push(buf.clone());
         }
-        let has_rare = expansions[..q.len()].iter().flatten().any(|(v, _)| self.vocab.get(*v as usize).is_some_and(|t| t.df <= MAX_DF && t.kind != TokenKind::Stop));
+        let has_rare = expansions[..q.len()].iter().flatten().any(|(v, _)| {
+            self.vocab.get(*v as usize).is_some_and(|t| t.df <= MAX_DF && t.kind != TokenKind::Stop)
+        });
         let candidates: Vec<u32> = SCRATCH.with(|cell| {
             let mut guard = cell.borrow_mut();
             let (acc, touched, cur, cur_touched) = &mut *guard;
@@ -540,7 +598,10 @@ impl Index {
                     }
                 }
                 for &n in cur_touched.iter() {
-                    let (Some(c), Some(a)) = (cur.get_mut(n as usize), acc.get_mut(n as usize)) else { continue };
+                    let (Some(c), Some(a)) = (cur.get_mut(n as usize), acc.get_mut(n as usize))
+                    else {
+                        continue;
+                    };
                     if *a == 0.0 {
                         touched.push(n);
                     }
@@ -553,7 +614,8 @@ impl Index {
                 .iter()
                 .map(|&n| {
                     let a = acc[n as usize];
-                    let total = self.names.get(n as usize).map(|x| x.total_weight).unwrap_or(1.0).max(1e-3);
+                    let total =
+                        self.names.get(n as usize).map(|x| x.total_weight).unwrap_or(1.0).max(1e-3);
                     (a * (0.5 + 0.5 * (a / total).min(1.0)), n)
                 })
                 .collect();
@@ -599,8 +661,19 @@ impl Index {
             if !type_ok {
                 score -= 0.25;
             }
-            let s = Scored { name: n, name_score, phonetic: a.phonetic, score: score.clamp(0.0, 1.0), dob, country, type_ok };
-            match best.iter_mut().find(|b| self.names.get(b.name as usize).is_some_and(|x| x.entry == name.entry)) {
+            let s = Scored {
+                name: n,
+                name_score,
+                phonetic: a.phonetic,
+                score: score.clamp(0.0, 1.0),
+                dob,
+                country,
+                type_ok,
+            };
+            match best
+                .iter_mut()
+                .find(|b| self.names.get(b.name as usize).is_some_and(|x| x.entry == name.entry))
+            {
                 Some(b) if b.score >= s.score => {}
                 Some(b) => *b = s,
                 None => best.push(s),
@@ -620,14 +693,32 @@ impl Index {
         for s in scored.iter().filter(|s| s.score >= policy.potential_match) {
             let Some(name) = self.names.get(s.name as usize) else { continue };
             let Some(entry) = self.entries.get(name.entry as usize) else { continue };
-            let mut key: Vec<u32> = self.tokens_of(name).to_vec();
+            // grouping key: the name's informative tokens ("JOZA INDUSTRIAL
+            // CO." and "JOZA INDUSTRIAL COMPANY" are one subject)
+            let toks = self.tokens_of(name);
+            let mut key: Vec<u32> = toks
+                .iter()
+                .copied()
+                .filter(|&v| {
+                    self.vocab
+                        .get(v as usize)
+                        .is_some_and(|t| matches!(t.kind, TokenKind::Name | TokenKind::Number))
+                })
+                .collect();
+            if key.is_empty() {
+                key = toks.to_vec();
+            }
             key.sort_unstable();
             let same = keys.iter().position(|(k, e)| {
                 *k == key && self.entries.get(*e).is_some_and(|other| same_subject(other, entry))
             });
             let full = matches.len() >= policy.max_matches;
             match same.and_then(|i| matches.get_mut(i)) {
-                Some(m) => m.also_listed.push(ListedRef { source: entry.source, id: entry.id.clone(), score: (s.score * 1000.0).round() / 1000.0 }),
+                Some(m) => m.also_listed.push(ListedRef {
+                    source: entry.source,
+                    id: entry.id.clone(),
+                    score: (s.score * 1000.0).round() / 1000.0,
+                }),
                 None if !full => {
                     keys.push((key, name.entry as usize));
                     matches.push(self.to_match(s, name, entry));
@@ -716,18 +807,19 @@ pub fn dob_agreement(query: Option<BirthDate>, listed: &[BirthDate]) -> DobAgree
     let (qa, qb) = q.years();
     let mut best = DobAgreement::Contradicts;
     for d in listed {
-        let level = if matches!((q, d), (BirthDate::Exact { .. }, BirthDate::Exact { .. })) && q == *d {
-            DobAgreement::Exact
-        } else {
-            let (la, lb) = d.years();
-            if qa <= lb && la <= qb {
-                DobAgreement::Year
-            } else if qa <= lb + 1 && la <= qb + 1 {
-                DobAgreement::WithinOneYear
+        let level =
+            if matches!((q, d), (BirthDate::Exact { .. }, BirthDate::Exact { .. })) && q == *d {
+                DobAgreement::Exact
             } else {
-                DobAgreement::Contradicts
-            }
-        };
+                let (la, lb) = d.years();
+                if qa <= lb && la <= qb {
+                    DobAgreement::Year
+                } else if qa <= lb + 1 && la <= qb + 1 {
+                    DobAgreement::WithinOneYear
+                } else {
+                    DobAgreement::Contradicts
+                }
+            };
         let rank = |a: DobAgreement| match a {
             DobAgreement::Exact => 3,
             DobAgreement::Year => 2,
@@ -764,25 +856,45 @@ mod tests {
         e1.entity_type = EntityType::Individual;
         e1.dates_of_birth = vec![BirthDate::Exact { year: 1951, month: 6, day: 19 }];
         e1.nationalities = vec!["EG".to_owned()];
-        e1.aliases.push(Alias { name: "Abdul Rahman AL-MUHAJIR".to_owned(), quality: AliasQuality::Strong });
+        e1.aliases.push(Alias {
+            name: "Abdul Rahman AL-MUHAJIR".to_owned(),
+            quality: AliasQuality::Strong,
+        });
         let mut e2 = Entry::new(Source::Un, "QDe.001", "EMMA TRADING LLC");
         e2.entity_type = EntityType::Entity;
         let mut e3 = Entry::new(Source::Uk, "RUS0001", "IVANOV Sergei Petrovich");
         e3.entity_type = EntityType::Individual;
         let mut entries = vec![e1, e2, e3];
         for i in 0..200 {
-            let mut e = Entry::new(Source::Eu, format!("row{i}"), format!("Mohammed Person{i} Trading LLC"));
+            let mut e = Entry::new(
+                Source::Eu,
+                format!("row{i}"),
+                format!("Mohammed Person{i} Trading LLC"),
+            );
             e.entity_type = EntityType::Entity;
             entries.push(e);
         }
-        Index::build(&[ListSnapshot { source: Source::Ofac, version: None, published: None, origin: "t".into(), entries }])
+        Index::build(&[ListSnapshot {
+            source: Source::Ofac,
+            version: None,
+            published: None,
+            origin: "t".into(),
+            entries,
+        }])
     }
 
     #[test]
     fn finds_variants() {
         let idx = index();
         let p = Policy::default();
-        for q in ["Ayman al-Zawahiri", "Aiman Zawahri", "ZAWAHIRI Ayman", "Dr. Ayman al Zawahiry", "Abdulrahman Al Muhajir", "Sergey Ivanov Petrovich"] {
+        for q in [
+            "Ayman al-Zawahiri",
+            "Aiman Zawahri",
+            "ZAWAHIRI Ayman",
+            "Dr. Ayman al Zawahiry",
+            "Abdulrahman Al Muhajir",
+            "Sergey Ivanov Petrovich",
+        ] {
             let r = idx.screen(&Query::name(q), &p).unwrap();
             assert_ne!(r.status, Status::Clear, "{q}");
         }
@@ -794,7 +906,12 @@ mod tests {
         let p = Policy::default();
         for q in ["Emma Daniels", "Trading LLC", "Mohammed Smith", "Ivan Petrov"] {
             let r = idx.screen(&Query::name(q), &p).unwrap();
-            assert_eq!(r.status, Status::Clear, "{q}: {:?}", r.matches.first().map(|m| (&m.name, m.score)));
+            assert_eq!(
+                r.status,
+                Status::Clear,
+                "{q}: {:?}",
+                r.matches.first().map(|m| (&m.name, m.score))
+            );
         }
     }
 
@@ -802,15 +919,35 @@ mod tests {
     fn dob_and_type_evidence() {
         let idx = index();
         let p = Policy::default();
-        let good = idx.screen(&Query::name("Ayman Zawahiri").with_dob(BirthDate::Exact { year: 1951, month: 6, day: 19 }).with_country("Egypt"), &p).unwrap();
+        let good = idx
+            .screen(
+                &Query::name("Ayman Zawahiri")
+                    .with_dob(BirthDate::Exact { year: 1951, month: 6, day: 19 })
+                    .with_country("Egypt"),
+                &p,
+            )
+            .unwrap();
         assert_eq!(good.matches[0].components.dob_agreement, DobAgreement::Exact);
         assert_eq!(good.matches[0].components.country_agreement, CountryAgreement::Agrees);
-        let bad = idx.screen(&Query::name("Ayman Zawahiri").with_dob(BirthDate::Year { year: 1990 }), &p).unwrap();
+        let bad = idx
+            .screen(&Query::name("Ayman Zawahiri").with_dob(BirthDate::Year { year: 1990 }), &p)
+            .unwrap();
         assert!(bad.matches.first().is_none_or(|m| m.score < good.matches[0].score));
-        let company = idx.screen(&Query::name("Ayman Zawahiri").with_entity_type(EntityType::Entity), &p).unwrap();
+        let company = idx
+            .screen(&Query::name("Ayman Zawahiri").with_entity_type(EntityType::Entity), &p)
+            .unwrap();
         assert_eq!(company.status, Status::Clear);
-        assert_eq!(dob_agreement(Some(BirthDate::Year { year: 1952 }), &[BirthDate::Year { year: 1951 }]), DobAgreement::WithinOneYear);
-        assert_eq!(dob_agreement(Some(BirthDate::Year { year: 1951 }), &[BirthDate::Range { from: 1950, to: 1952 }]), DobAgreement::Year);
+        assert_eq!(
+            dob_agreement(Some(BirthDate::Year { year: 1952 }), &[BirthDate::Year { year: 1951 }]),
+            DobAgreement::WithinOneYear
+        );
+        assert_eq!(
+            dob_agreement(
+                Some(BirthDate::Year { year: 1951 }),
+                &[BirthDate::Range { from: 1950, to: 1952 }]
+            ),
+            DobAgreement::Year
+        );
     }
 
     #[test]

@@ -85,7 +85,8 @@ pub(crate) fn jaro_winkler(a: &str, b: &str) -> f32 {
         }
     }
     let m = matches as f32;
-    let jaro = (m / a.len() as f32 + m / b.len() as f32 + (m - transpositions as f32 / 2.0) / m) / 3.0;
+    let jaro =
+        (m / a.len() as f32 + m / b.len() as f32 + (m - transpositions as f32 / 2.0) / m) / 3.0;
     let prefix = a.iter().zip(b).take(4).take_while(|(x, y)| x == y).count() as f32;
     jaro + prefix * 0.1 * (1.0 - jaro)
 }

@@ -28,10 +28,17 @@ pub struct SnapshotFile {
 
 /// Writes the redistributable lists of `snapshots` to `path` (atomically),
 /// returning how many lists were written.
-pub fn write_snapshot(snapshots: &[ListSnapshot], label: &str, created: &str, path: &Path) -> Result<usize> {
-    let lists: Vec<ListSnapshot> = snapshots.iter().filter(|s| s.source.redistributable()).cloned().collect();
+pub fn write_snapshot(
+    snapshots: &[ListSnapshot],
+    label: &str,
+    created: &str,
+    path: &Path,
+) -> Result<usize> {
+    let lists: Vec<ListSnapshot> =
+        snapshots.iter().filter(|s| s.source.redistributable()).cloned().collect();
     let file = SnapshotFile { label: label.to_owned(), created: created.to_owned(), lists };
-    let corrupt = |reason: String| ScreeningError::SnapshotCorrupt { path: path.to_owned(), reason };
+    let corrupt =
+        |reason: String| ScreeningError::SnapshotCorrupt { path: path.to_owned(), reason };
     let payload = postcard::to_stdvec(&file).map_err(|e| corrupt(format!("cannot encode: {e}")))?;
     let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
     enc.write_all(&payload).map_err(|e| ScreeningError::io(path, e))?;
@@ -55,7 +62,8 @@ pub fn write_snapshot(snapshots: &[ListSnapshot], label: &str, created: &str, pa
 /// Reads a snapshot written by [`write_snapshot`].
 pub fn read_snapshot(path: &Path) -> Result<SnapshotFile> {
     let bytes = std::fs::read(path).map_err(|e| ScreeningError::io(path, e))?;
-    let corrupt = |reason: String| ScreeningError::SnapshotCorrupt { path: path.to_owned(), reason };
+    let corrupt =
+        |reason: String| ScreeningError::SnapshotCorrupt { path: path.to_owned(), reason };
     let Some(body) = bytes.strip_prefix(MAGIC.as_slice()) else {
         return Err(corrupt("not a kyc-screening snapshot (bad magic)".to_owned()));
     };
@@ -64,9 +72,16 @@ pub fn read_snapshot(path: &Path) -> Result<SnapshotFile> {
         .take(512 * 1024 * 1024)
         .read_to_end(&mut payload)
         .map_err(|e| corrupt(format!("cannot decompress: {e}")))?;
-    let file: SnapshotFile = postcard::from_bytes(&payload).map_err(|e| corrupt(format!("cannot decode: {e}")))?;
-    if file.lists.iter().any(|l| !l.source.redistributable() || l.entries.iter().any(|e| e.source != l.source)) {
-        return Err(corrupt("contains a list that is not redistributable or mixed sources".to_owned()));
+    let file: SnapshotFile =
+        postcard::from_bytes(&payload).map_err(|e| corrupt(format!("cannot decode: {e}")))?;
+    if file
+        .lists
+        .iter()
+        .any(|l| !l.source.redistributable() || l.entries.iter().any(|e| e.source != l.source))
+    {
+        return Err(corrupt(
+            "contains a list that is not redistributable or mixed sources".to_owned(),
+        ));
     }
     Ok(file)
 }
@@ -85,8 +100,20 @@ mod tests {
     fn round_trips_and_drops_eu() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.bin");
-        let mk = |source| ListSnapshot { source, version: Some("v".into()), published: None, origin: "o".into(), entries: vec![Entry::new(source, "1", "X Y")] };
-        let n = write_snapshot(&[mk(Source::Ofac), mk(Source::Eu), mk(Source::Un)], "test", "2026-01-01", &path).unwrap();
+        let mk = |source| ListSnapshot {
+            source,
+            version: Some("v".into()),
+            published: None,
+            origin: "o".into(),
+            entries: vec![Entry::new(source, "1", "X Y")],
+        };
+        let n = write_snapshot(
+            &[mk(Source::Ofac), mk(Source::Eu), mk(Source::Un)],
+            "test",
+            "2026-01-01",
+            &path,
+        )
+        .unwrap();
         assert_eq!(n, 2);
         let back = read_snapshot(&path).unwrap();
         assert_eq!(sources(&back), vec![Source::Ofac, Source::Un]);

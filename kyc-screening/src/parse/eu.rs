@@ -27,8 +27,9 @@ fn subject_type(code: &str) -> EntityType {
 
 /// Tokens that the derived CSV's `", "` split cuts off a company name.
 const SPLIT_SUFFIXES: &[&str] = &[
-    "ltd", "llc", "inc", "jsc", "ojsc", "cjsc", "pjsc", "ooo", "oao", "zao", "ao", "pao", "sa", "s a",
-    "gmbh", "co", "ag", "plc", "limited", "corp", "lp", "bv", "nv", "srl", "spa", "fze", "fzco", "fzc",
+    "ltd", "llc", "inc", "jsc", "ojsc", "cjsc", "pjsc", "ooo", "oao", "zao", "ao", "pao", "sa",
+    "s a", "gmbh", "co", "ag", "plc", "limited", "corp", "lp", "bv", "nv", "srl", "spa", "fze",
+    "fzco", "fzc",
 ];
 
 /// Parses the derived EU CSV (see the module docs).
@@ -36,7 +37,10 @@ pub fn parse_derived_csv(bytes: &[u8], file: &str) -> Result<ListSnapshot> {
     let text = super::decode_utf8(bytes, file)?;
     super::check_csv_complete(text, file)?;
     let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
-    let headers = reader.headers().map_err(|e| ScreeningError::malformed(file, 1, format!("CSV header: {e}")))?.clone();
+    let headers = reader
+        .headers()
+        .map_err(|e| ScreeningError::malformed(file, 1, format!("CSV header: {e}")))?
+        .clone();
     let col = |n: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(n));
     let (Some(name_col), Some(alias_col)) = (col("Name"), col("Alias")) else {
         return Err(ScreeningError::malformed(file, 1, "header lacks `Name` and `Alias`"));
@@ -49,9 +53,13 @@ pub fn parse_derived_csv(bytes: &[u8], file: &str) -> Result<ListSnapshot> {
             ScreeningError::malformed(file, line, format!("CSV: {e}"))
         })?;
         let line = record.position().map(csv::Position::line).unwrap_or(0);
-        let name = record.get(name_col).filter(|v| !v.is_empty()).ok_or_else(|| ScreeningError::malformed(file, line, "Name is empty"))?;
+        let name = record
+            .get(name_col)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| ScreeningError::malformed(file, line, "Name is empty"))?;
         let mut e = Entry::new(Source::Eu, format!("row{}", row + 1), name);
-        e.entity_type = kind_col.and_then(|c| record.get(c)).map(subject_type).unwrap_or(EntityType::Unknown);
+        e.entity_type =
+            kind_col.and_then(|c| record.get(c)).map(subject_type).unwrap_or(EntityType::Unknown);
         if let Some(nat) = nat_col.and_then(|c| record.get(c)).filter(|v| !v.is_empty()) {
             Entry::push_unique(&mut e.nationalities, &country::normalise(nat));
         }
@@ -71,23 +79,38 @@ pub fn parse_derived_csv(bytes: &[u8], file: &str) -> Result<ListSnapshot> {
         }
         entries.push(e);
     }
-    Ok(ListSnapshot { source: Source::Eu, version: None, published: None, origin: file.to_owned(), entries })
+    Ok(ListSnapshot {
+        source: Source::Eu,
+        version: None,
+        published: None,
+        origin: file.to_owned(),
+        entries,
+    })
 }
 
 /// Parses the official EU FSF XML export.
 pub fn parse_fsf_xml(bytes: &[u8], file: &str) -> Result<ListSnapshot> {
     let root = xml::parse(bytes, file)?;
     if root.name != "export" {
-        return Err(ScreeningError::malformed(file, root.line, format!("root element is <{}>, expected <export>", root.name)));
+        return Err(ScreeningError::malformed(
+            file,
+            root.line,
+            format!("root element is <{}>, expected <export>", root.name),
+        ));
     }
     let generated = root.attr("generationDate").map(str::to_owned);
     let mut entries = Vec::new();
     for s in root.children("sanctionEntity") {
-        let id = s.attr("logicalId").ok_or_else(|| ScreeningError::malformed(file, s.line, "sanctionEntity without logicalId"))?;
+        let id = s.attr("logicalId").ok_or_else(|| {
+            ScreeningError::malformed(file, s.line, "sanctionEntity without logicalId")
+        })?;
         let mut names = Vec::new();
         for n in s.children("nameAlias") {
             let whole = n.attr("wholeName").map(str::to_owned).or_else(|| {
-                let parts: Vec<&str> = ["firstName", "middleName", "lastName"].iter().filter_map(|a| n.attr(a)).collect();
+                let parts: Vec<&str> = ["firstName", "middleName", "lastName"]
+                    .iter()
+                    .filter_map(|a| n.attr(a))
+                    .collect();
                 (!parts.is_empty()).then(|| parts.join(" "))
             });
             let Some(whole) = whole else { continue };
@@ -103,12 +126,22 @@ pub fn parse_fsf_xml(bytes: &[u8], file: &str) -> Result<ListSnapshot> {
             .find(|(_, q)| *q == AliasQuality::Strong)
             .or_else(|| names.first())
             .map(|(n, _)| n.clone())
-            .ok_or_else(|| ScreeningError::malformed(file, s.line, format!("sanctionEntity {id}: no nameAlias")))?;
+            .ok_or_else(|| {
+                ScreeningError::malformed(
+                    file,
+                    s.line,
+                    format!("sanctionEntity {id}: no nameAlias"),
+                )
+            })?;
         let mut e = Entry::new(Source::Eu, id, primary);
         for (n, q) in &names {
             e.push_alias(n, *q);
         }
-        e.entity_type = s.child("subjectType").and_then(|t| t.attr("code")).map(subject_type).unwrap_or(EntityType::Unknown);
+        e.entity_type = s
+            .child("subjectType")
+            .and_then(|t| t.attr("code"))
+            .map(subject_type)
+            .unwrap_or(EntityType::Unknown);
         for r in s.children("regulation") {
             if let Some(p) = r.attr("programme") {
                 Entry::push_unique(&mut e.programmes, p);
@@ -119,7 +152,11 @@ pub fn parse_fsf_xml(bytes: &[u8], file: &str) -> Result<ListSnapshot> {
             let date = if let Some(d) = b.attr("birthdate").and_then(BirthDate::parse_iso) {
                 Some(d)
             } else if let Some(y) = b.attr("year").and_then(|y| y.parse::<i32>().ok()) {
-                match b.attr("monthOfYear").and_then(|m| m.parse::<u8>().ok()).filter(|m| (1..=12).contains(m)) {
+                match b
+                    .attr("monthOfYear")
+                    .and_then(|m| m.parse::<u8>().ok())
+                    .filter(|m| (1..=12).contains(m))
+                {
                     Some(month) => Some(BirthDate::Month { year: y, month }),
                     None => Some(BirthDate::Year { year: y }),
                 }
@@ -138,13 +175,21 @@ pub fn parse_fsf_xml(bytes: &[u8], file: &str) -> Result<ListSnapshot> {
             if let Some(d) = date.filter(|d| !e.dates_of_birth.contains(d)) {
                 e.dates_of_birth.push(d);
             }
-            let pob: Vec<&str> = ["city", "place", "countryDescription"].iter().filter_map(|a| b.attr(a)).filter(|v| *v != "UNKNOWN").collect();
+            let pob: Vec<&str> = ["city", "place", "countryDescription"]
+                .iter()
+                .filter_map(|a| b.attr(a))
+                .filter(|v| *v != "UNKNOWN")
+                .collect();
             if !pob.is_empty() {
                 Entry::push_unique(&mut e.places_of_birth, &pob.join(", "));
             }
         }
         for c in s.children("citizenship") {
-            let v = c.attr("countryIso2Code").filter(|c| *c != "00").map(str::to_owned).or_else(|| c.attr("countryDescription").map(country::normalise));
+            let v = c
+                .attr("countryIso2Code")
+                .filter(|c| *c != "00")
+                .map(str::to_owned)
+                .or_else(|| c.attr("countryDescription").map(country::normalise));
             if let Some(v) = v {
                 Entry::push_unique(&mut e.nationalities, &v);
             }
@@ -227,6 +272,9 @@ mod tests {
     fn rejects_truncated_and_foreign_xml() {
         let cut = &XML.as_bytes()[..XML.len() - 100];
         assert_eq!(parse_fsf_xml(cut, "eu.xml").unwrap_err().code(), "list_truncated");
-        assert_eq!(parse_fsf_xml(b"<CONSOLIDATED_LIST/>", "eu.xml").unwrap_err().code(), "list_malformed");
+        assert_eq!(
+            parse_fsf_xml(b"<CONSOLIDATED_LIST/>", "eu.xml").unwrap_err().code(),
+            "list_malformed"
+        );
     }
 }

@@ -39,7 +39,10 @@ pub(crate) fn check_csv_complete(text: &str, file: &str) -> Result<()> {
         return Err(ScreeningError::truncated(file, "a quoted CSV field is not closed"));
     }
     if !text.ends_with('\n') {
-        return Err(ScreeningError::truncated(file, "the last CSV record does not end with a line break"));
+        return Err(ScreeningError::truncated(
+            file,
+            "the last CSV record does not end with a line break",
+        ));
     }
     Ok(())
 }
@@ -109,12 +112,20 @@ pub(crate) fn parse_dob(s: &str) -> Option<BirthDate> {
     let lower = s.to_ascii_lowercase();
     if let Some(rest) = lower.strip_prefix("circa") {
         let (from, to) = parse_dob(rest)?.years();
-        return Some(if from == to { BirthDate::Circa { year: from } } else { BirthDate::Range { from, to } });
+        return Some(if from == to {
+            BirthDate::Circa { year: from }
+        } else {
+            BirthDate::Range { from, to }
+        });
     }
     if let Some((a, b)) = lower.split_once(" to ") {
         let (from, _) = parse_single_date(a)?.years();
         let (_, to) = parse_single_date(b)?.years();
-        return Some(if from == to { BirthDate::Year { year: from } } else { BirthDate::Range { from, to } });
+        return Some(if from == to {
+            BirthDate::Year { year: from }
+        } else {
+            BirthDate::Range { from, to }
+        });
     }
     parse_single_date(s)
 }
@@ -125,15 +136,24 @@ mod tests {
 
     #[test]
     fn parses_list_date_shapes() {
-        assert_eq!(parse_dob("10 Dec 1948"), Some(BirthDate::Exact { year: 1948, month: 12, day: 10 }));
+        assert_eq!(
+            parse_dob("10 Dec 1948"),
+            Some(BirthDate::Exact { year: 1948, month: 12, day: 10 })
+        );
         assert_eq!(parse_dob("1946"), Some(BirthDate::Year { year: 1946 }));
         assert_eq!(parse_dob("circa 1955"), Some(BirthDate::Circa { year: 1955 }));
         assert_eq!(parse_dob("1960 to 1962"), Some(BirthDate::Range { from: 1960, to: 1962 }));
         assert_eq!(parse_dob("01 Jan 1960 to 31 Dec 1960"), Some(BirthDate::Year { year: 1960 }));
         assert_eq!(parse_dob("Jan 1958."), Some(BirthDate::Month { year: 1958, month: 1 }));
-        assert_eq!(parse_dob("28/04/1937"), Some(BirthDate::Exact { year: 1937, month: 4, day: 28 }));
+        assert_eq!(
+            parse_dob("28/04/1937"),
+            Some(BirthDate::Exact { year: 1937, month: 4, day: 28 })
+        );
         assert_eq!(parse_dob("dd/mm/1957"), Some(BirthDate::Year { year: 1957 }));
-        assert_eq!(parse_dob("1937-04-28"), Some(BirthDate::Exact { year: 1937, month: 4, day: 28 }));
+        assert_eq!(
+            parse_dob("1937-04-28"),
+            Some(BirthDate::Exact { year: 1937, month: 4, day: 28 })
+        );
         assert_eq!(parse_dob("unknown"), None);
     }
 

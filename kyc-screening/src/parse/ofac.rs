@@ -46,10 +46,8 @@ fn records(file: CsvFile<'_>, fields: usize) -> Result<Vec<(u64, csv::StringReco
     let text = super::decode_latin1(file.bytes);
     let text = text.trim_end_matches('\u{1A}');
     super::check_csv_complete(text, file.name)?;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut out = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| {
@@ -168,17 +166,20 @@ fn apply_remarks(entry: &mut Entry, text: &str) {
         let item = item.trim();
         let item = item.strip_prefix("alt. ").unwrap_or(item).trim();
         if let Some(v) = item.strip_prefix("DOB ") {
-            if let Some(d) = super::parse_dob(v) {
-                if !entry.dates_of_birth.contains(&d) {
-                    entry.dates_of_birth.push(d);
-                }
+            if let Some(d) = super::parse_dob(v)
+                && !entry.dates_of_birth.contains(&d)
+            {
+                entry.dates_of_birth.push(d);
             }
         } else if let Some(v) = item.strip_prefix("POB ") {
             Entry::push_unique(&mut entry.places_of_birth, v.trim_end_matches('.'));
         } else if let Some(v) =
             item.strip_prefix("nationality ").or_else(|| item.strip_prefix("citizen "))
         {
-            Entry::push_unique(&mut entry.nationalities, &country::normalise(v.trim_end_matches('.')));
+            Entry::push_unique(
+                &mut entry.nationalities,
+                &country::normalise(v.trim_end_matches('.')),
+            );
         }
     }
 }
@@ -197,10 +198,7 @@ fn weak_akas(text: &str) -> Vec<&str> {
                 continue;
             }
             let next = bytes.get(i + 1).copied();
-            let closes = match next {
-                None | Some(b';' | b',' | b'.') => true,
-                _ => false,
-            };
+            let closes = matches!(next, None | Some(b';' | b',' | b'.'));
             if closes {
                 end = Some(i);
                 break;
@@ -222,8 +220,10 @@ mod tests {
     use crate::model::BirthDate;
 
     const SDN: &[u8] = b"2674,\"ABBAS, Abu\",\"individual\",\"SDGT] [IRGC\",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,\"DOB 10 Dec 1948; alt. DOB 1950; POB Safed, Palestine; nationality Iraq; a.k.a. 'ABU-'UMAR'; a.k.a. 'THE SHEIKH'.\"\r\n306,\"BANCO NACIONAL DE CUBA\",-0- ,\"CUBA\",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,\"a.k.a. 'BNC'.\"\r\n\x1a";
-    const ALT: &[u8] = b"306,220,\"aka\",\"NATIONAL BANK OF CUBA\",-0- \r\n9999,1,\"aka\",\"ORPHAN\",-0- \r\n\x1a";
-    const ADD: &[u8] = b"306,199,\"Zweierstrasse 35\",\"Zurich CH-8022\",\"Switzerland\",-0- \r\n\x1a";
+    const ALT: &[u8] =
+        b"306,220,\"aka\",\"NATIONAL BANK OF CUBA\",-0- \r\n9999,1,\"aka\",\"ORPHAN\",-0- \r\n\x1a";
+    const ADD: &[u8] =
+        b"306,199,\"Zweierstrasse 35\",\"Zurich CH-8022\",\"Switzerland\",-0- \r\n\x1a";
     const COMMENTS: &[u8] = b"306,\" Linked To: X.\"\r\n";
 
     fn files<'a>(sdn: &'a [u8]) -> OfacFiles<'a> {
@@ -245,7 +245,10 @@ mod tests {
         assert_eq!(abbas.programmes, vec!["SDGT", "IRGC"]);
         assert_eq!(
             abbas.dates_of_birth,
-            vec![BirthDate::Exact { year: 1948, month: 12, day: 10 }, BirthDate::Year { year: 1950 }]
+            vec![
+                BirthDate::Exact { year: 1948, month: 12, day: 10 },
+                BirthDate::Year { year: 1950 }
+            ]
         );
         assert_eq!(abbas.places_of_birth, vec!["Safed, Palestine"]);
         assert_eq!(abbas.nationalities, vec!["IQ"]);
@@ -254,10 +257,18 @@ mod tests {
         assert!(abbas.aliases.iter().all(|a| a.quality == AliasQuality::Weak));
         let bank = &entries[1];
         assert_eq!(bank.entity_type, EntityType::Entity);
-        assert_eq!(bank.aliases.len(), 2, "{:?}", bank.aliases.iter().map(|a| &a.name).collect::<Vec<_>>());
+        assert_eq!(
+            bank.aliases.len(),
+            2,
+            "{:?}",
+            bank.aliases.iter().map(|a| &a.name).collect::<Vec<_>>()
+        );
         assert_eq!(bank.aliases[0].name, "NATIONAL BANK OF CUBA");
         assert_eq!(bank.aliases[0].quality, AliasQuality::Strong);
-        assert_eq!((bank.aliases[1].name.as_str(), bank.aliases[1].quality), ("BNC", AliasQuality::Weak));
+        assert_eq!(
+            (bank.aliases[1].name.as_str(), bank.aliases[1].quality),
+            ("BNC", AliasQuality::Weak)
+        );
         assert_eq!(bank.address_countries, vec!["CH"]);
     }
 

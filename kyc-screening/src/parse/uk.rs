@@ -34,7 +34,10 @@ pub(crate) fn date_in_name(file: &str) -> Option<String> {
     let b = file.as_bytes();
     (0..b.len().saturating_sub(9)).find_map(|i| {
         let s = file.get(i..i + 10)?;
-        let ok = s.bytes().enumerate().all(|(j, c)| if j == 4 || j == 7 { c == b'-' } else { c.is_ascii_digit() });
+        let ok = s
+            .bytes()
+            .enumerate()
+            .all(|(j, c)| if j == 4 || j == 7 { c == b'-' } else { c.is_ascii_digit() });
         ok.then(|| s.to_owned())
     })
 }
@@ -59,11 +62,14 @@ pub fn parse_csv(bytes: &[u8], file: &str) -> Result<ListSnapshot> {
         }
         _ => (None, text),
     };
-    let mut reader = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(body.as_bytes());
+    let mut reader =
+        csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(body.as_bytes());
     let header_offset = u64::from(last_updated.is_some());
     let headers = reader
         .headers()
-        .map_err(|e| ScreeningError::malformed(file, 1 + header_offset, format!("CSV header: {e}")))?
+        .map_err(|e| {
+            ScreeningError::malformed(file, 1 + header_offset, format!("CSV header: {e}"))
+        })?
         .clone();
     let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
     let mut rows = Vec::new();
@@ -80,7 +86,11 @@ pub fn parse_csv(bytes: &[u8], file: &str) -> Result<ListSnapshot> {
     } else if let (Some(group), Some(_)) = (col("Group ID"), col("Name 6")) {
         conlist_rows(&rows, file, &headers, group)?
     } else {
-        return Err(ScreeningError::malformed(file, 1 + header_offset, "not a UK list CSV header (no `Unique ID`/`Name` nor `Group ID`/`Name 6`)"));
+        return Err(ScreeningError::malformed(
+            file,
+            1 + header_offset,
+            "not a UK list CSV header (no `Unique ID`/`Name` nor `Group ID`/`Name 6`)",
+        ));
     };
     Ok(ListSnapshot {
         source: Source::Uk,
@@ -102,12 +112,19 @@ fn summary_rows(
     let mut entries = Vec::with_capacity(rows.len());
     let mut seen = HashMap::new();
     for (line, r) in rows {
-        let uid = r.get(id).filter(|v| !v.is_empty()).ok_or_else(|| ScreeningError::malformed(file, *line, "Unique ID is empty"))?;
+        let uid = r
+            .get(id)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| ScreeningError::malformed(file, *line, "Unique ID is empty"))?;
         // The published 2025-08-11 list has two designations with an empty
         // Name cell: keep them (the id is still reportable), they cannot match.
         let n = r.get(name).unwrap_or("");
         if seen.insert(uid.to_owned(), *line).is_some() {
-            return Err(ScreeningError::malformed(file, *line, format!("duplicate Unique ID {uid}")));
+            return Err(ScreeningError::malformed(
+                file,
+                *line,
+                format!("duplicate Unique ID {uid}"),
+            ));
         }
         let mut e = Entry::new(Source::Uk, uid, n);
         e.entity_type = kind.and_then(|k| r.get(k)).map(entity_type).unwrap_or(EntityType::Unknown);
@@ -119,20 +136,50 @@ fn summary_rows(
     Ok(entries)
 }
 
-fn conlist_rows(rows: &[(u64, csv::StringRecord)], file: &str, headers: &csv::StringRecord, group: usize) -> Result<Vec<Entry>> {
+fn conlist_rows(
+    rows: &[(u64, csv::StringRecord)],
+    file: &str,
+    headers: &csv::StringRecord,
+    group: usize,
+) -> Result<Vec<Entry>> {
     let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
-    let parts: Vec<usize> = ["Name 1", "Name 2", "Name 3", "Name 4", "Name 5", "Name 6"].iter().filter_map(|n| col(n)).collect();
+    let parts: Vec<usize> = ["Name 1", "Name 2", "Name 3", "Name 4", "Name 5", "Name 6"]
+        .iter()
+        .filter_map(|n| col(n))
+        .collect();
     fn get(r: &csv::StringRecord, c: Option<usize>) -> Option<&str> {
         c.and_then(|c| r.get(c)).map(str::trim).filter(|v| !v.is_empty())
     }
-    let (alias_type, alias_quality, dob, nat, town, cob, regime, kind, uk_ref, non_latin, addr_country) = (
-        col("Alias Type"), col("Alias Quality"), col("DOB"), col("Nationality"), col("Town of Birth"), col("Country of Birth"),
-        col("Regime"), col("Group Type"), col("UK Sanctions List Ref"), col("Name Non-Latin Script"), col("Country"),
+    let (
+        alias_type,
+        alias_quality,
+        dob,
+        nat,
+        town,
+        cob,
+        regime,
+        kind,
+        uk_ref,
+        non_latin,
+        addr_country,
+    ) = (
+        col("Alias Type"),
+        col("Alias Quality"),
+        col("DOB"),
+        col("Nationality"),
+        col("Town of Birth"),
+        col("Country of Birth"),
+        col("Regime"),
+        col("Group Type"),
+        col("UK Sanctions List Ref"),
+        col("Name Non-Latin Script"),
+        col("Country"),
     );
     let mut entries: Vec<Entry> = Vec::new();
     let mut by_group: HashMap<String, usize> = HashMap::new();
     for (line, r) in rows {
-        let gid = get(r, Some(group)).ok_or_else(|| ScreeningError::malformed(file, *line, "Group ID is empty"))?;
+        let gid = get(r, Some(group))
+            .ok_or_else(|| ScreeningError::malformed(file, *line, "Group ID is empty"))?;
         let name: Vec<&str> = parts.iter().filter_map(|&c| get(r, Some(c))).collect();
         if name.is_empty() {
             return Err(ScreeningError::malformed(file, *line, "all name columns are empty"));
@@ -164,13 +211,15 @@ fn conlist_rows(rows: &[(u64, csv::StringRecord)], file: &str, headers: &csv::St
         if let Some(v) = get(r, non_latin) {
             e.push_alias(v, AliasQuality::Strong);
         }
-        if let Some(d) = get(r, dob).and_then(super::parse_single_date) {
-            if !e.dates_of_birth.contains(&d) {
-                e.dates_of_birth.push(d);
-            }
+        if let Some(d) = get(r, dob).and_then(super::parse_single_date)
+            && !e.dates_of_birth.contains(&d)
+        {
+            e.dates_of_birth.push(d);
         }
         if let Some(v) = get(r, nat) {
-            for n in v.split(|c| c == ',' || c == ';').filter(|n| !n.trim().is_empty() && !n.trim().starts_with('(')) {
+            for n in
+                v.split([',', ';']).filter(|n| !n.trim().is_empty() && !n.trim().starts_with('('))
+            {
                 Entry::push_unique(&mut e.nationalities, &country::normalise(n));
             }
         }
@@ -189,7 +238,10 @@ fn conlist_rows(rows: &[(u64, csv::StringRecord)], file: &str, headers: &csv::St
 }
 
 fn joined_name(name: &Node) -> Option<String> {
-    let parts: Vec<&str> = ["Name1", "Name2", "Name3", "Name4", "Name5", "Name6"].iter().filter_map(|n| name.text_of(n)).collect();
+    let parts: Vec<&str> = ["Name1", "Name2", "Name3", "Name4", "Name5", "Name6"]
+        .iter()
+        .filter_map(|n| name.text_of(n))
+        .collect();
     (!parts.is_empty()).then(|| parts.join(" "))
 }
 
@@ -197,12 +249,19 @@ fn joined_name(name: &Node) -> Option<String> {
 pub fn parse_xml(bytes: &[u8], file: &str) -> Result<ListSnapshot> {
     let root = xml::parse(bytes, file)?;
     if root.name != "Designations" {
-        return Err(ScreeningError::malformed(file, root.line, format!("root element is <{}>, expected <Designations>", root.name)));
+        return Err(ScreeningError::malformed(
+            file,
+            root.line,
+            format!("root element is <{}>, expected <Designations>", root.name),
+        ));
     }
-    let generated = root.text_of("DateGenerated").or_else(|| root.attr("DateGenerated")).map(str::to_owned);
+    let generated =
+        root.text_of("DateGenerated").or_else(|| root.attr("DateGenerated")).map(str::to_owned);
     let mut entries = Vec::new();
     for d in root.children("Designation") {
-        let id = d.text_of("UniqueID").ok_or_else(|| ScreeningError::malformed(file, d.line, "UniqueID missing"))?;
+        let id = d
+            .text_of("UniqueID")
+            .ok_or_else(|| ScreeningError::malformed(file, d.line, "UniqueID missing"))?;
         let names = d.path(&["Names", "Name"]);
         let primary = names
             .iter()
@@ -211,13 +270,25 @@ pub fn parse_xml(bytes: &[u8], file: &str) -> Result<ListSnapshot> {
             .and_then(|n| joined_name(n))
             .ok_or_else(|| ScreeningError::malformed(file, d.line, format!("{id}: no name")))?;
         let mut e = Entry::new(Source::Uk, id, primary);
-        e.entity_type = d.text_of("IndividualEntityShip").map(entity_type).unwrap_or(EntityType::Unknown);
+        e.entity_type =
+            d.text_of("IndividualEntityShip").map(entity_type).unwrap_or(EntityType::Unknown);
         for n in &names {
             let Some(name) = joined_name(n) else { continue };
             let q = match n.text_of("AliasStrength").map(str::to_ascii_lowercase).as_deref() {
-                Some(s) if s.starts_with("good") || s.starts_with("strong") || s.starts_with("high") => AliasQuality::Strong,
+                Some(s)
+                    if s.starts_with("good")
+                        || s.starts_with("strong")
+                        || s.starts_with("high") =>
+                {
+                    AliasQuality::Strong
+                }
                 Some(s) if s.starts_with("low") || s.starts_with("weak") => AliasQuality::Weak,
-                _ if n.text_of("NameType").is_some_and(|t| t.eq_ignore_ascii_case("Primary name")) => AliasQuality::Strong,
+                _ if n
+                    .text_of("NameType")
+                    .is_some_and(|t| t.eq_ignore_ascii_case("Primary name")) =>
+                {
+                    AliasQuality::Strong
+                }
                 _ => AliasQuality::Unknown,
             };
             e.push_alias(&name, q);
@@ -232,10 +303,10 @@ pub fn parse_xml(bytes: &[u8], file: &str) -> Result<ListSnapshot> {
         }
         for ind in d.path(&["IndividualDetails", "Individual"]) {
             for dob in ind.path(&["DOBs", "DOB"]) {
-                if let Some(v) = dob.value().and_then(super::parse_single_date) {
-                    if !e.dates_of_birth.contains(&v) {
-                        e.dates_of_birth.push(v);
-                    }
+                if let Some(v) = dob.value().and_then(super::parse_single_date)
+                    && !e.dates_of_birth.contains(&v)
+                {
+                    e.dates_of_birth.push(v);
                 }
             }
             for nat in ind.path(&["Nationalities", "Nationality"]) {
@@ -244,7 +315,10 @@ pub fn parse_xml(bytes: &[u8], file: &str) -> Result<ListSnapshot> {
                 }
             }
             for loc in ind.path(&["BirthDetails", "Location"]) {
-                let parts: Vec<&str> = ["TownOfBirth", "CountryOfBirth"].iter().filter_map(|n| loc.text_of(n)).collect();
+                let parts: Vec<&str> = ["TownOfBirth", "CountryOfBirth"]
+                    .iter()
+                    .filter_map(|n| loc.text_of(n))
+                    .collect();
                 if !parts.is_empty() {
                     Entry::push_unique(&mut e.places_of_birth, &parts.join(", "));
                 }
@@ -257,8 +331,16 @@ pub fn parse_xml(bytes: &[u8], file: &str) -> Result<ListSnapshot> {
         }
         entries.push(e);
     }
-    let published = generated.as_deref().and_then(|g| dmy_to_iso(g.get(..10).unwrap_or(g)).or_else(|| g.get(..10).map(str::to_owned)));
-    Ok(ListSnapshot { source: Source::Uk, version: generated, published, origin: file.to_owned(), entries })
+    let published = generated.as_deref().and_then(|g| {
+        dmy_to_iso(g.get(..10).unwrap_or(g)).or_else(|| g.get(..10).map(str::to_owned))
+    });
+    Ok(ListSnapshot {
+        source: Source::Uk,
+        version: generated,
+        published,
+        origin: file.to_owned(),
+        entries,
+    })
 }
 
 #[cfg(test)]
@@ -283,7 +365,10 @@ mod tests {
         let err = parse_csv(csv.as_bytes(), "uk.csv").unwrap_err();
         assert!(err.to_string().contains("uk.csv: line 3"), "{err}");
         assert_eq!(parse_csv(b"a,b\n1,2\n", "uk.csv").unwrap_err().code(), "list_malformed");
-        assert_eq!(parse_csv(b"Unique ID,Name\nA1,\"X\n", "uk.csv").unwrap_err().code(), "list_truncated");
+        assert_eq!(
+            parse_csv(b"Unique ID,Name\nA1,\"X\n", "uk.csv").unwrap_err().code(),
+            "list_truncated"
+        );
     }
 
     #[test]
@@ -295,7 +380,10 @@ mod tests {
         assert_eq!((e.id.as_str(), e.primary_name.as_str()), ("RUS9999", "Ivan Ivanovich IVANOV"));
         assert_eq!(e.aliases.len(), 2);
         assert_eq!(e.aliases[1].quality, AliasQuality::Weak);
-        assert_eq!(e.dates_of_birth, vec![BirthDate::Exact { year: 1960, month: 2, day: 1 }, BirthDate::Year { year: 1961 }]);
+        assert_eq!(
+            e.dates_of_birth,
+            vec![BirthDate::Exact { year: 1960, month: 2, day: 1 }, BirthDate::Year { year: 1961 }]
+        );
         assert_eq!(e.nationalities, vec!["RU"]);
     }
 
@@ -335,12 +423,20 @@ mod tests {
         assert_eq!(snap.entries.len(), 2);
         let e = &snap.entries[0];
         assert_eq!(e.primary_name, "Ivan Ivanovich IVANOV");
-        let aliases: Vec<(&str, AliasQuality)> = e.aliases.iter().map(|a| (a.name.as_str(), a.quality)).collect();
+        let aliases: Vec<(&str, AliasQuality)> =
+            e.aliases.iter().map(|a| (a.name.as_str(), a.quality)).collect();
         assert_eq!(
             aliases,
-            vec![("Ivan IVANOFF", AliasQuality::Strong), ("VANYA", AliasQuality::Weak), ("Иван Иванович Иванов", AliasQuality::Strong)]
+            vec![
+                ("Ivan IVANOFF", AliasQuality::Strong),
+                ("VANYA", AliasQuality::Weak),
+                ("Иван Иванович Иванов", AliasQuality::Strong)
+            ]
         );
-        assert_eq!(e.dates_of_birth, vec![BirthDate::Exact { year: 1960, month: 2, day: 1 }, BirthDate::Year { year: 1961 }]);
+        assert_eq!(
+            e.dates_of_birth,
+            vec![BirthDate::Exact { year: 1960, month: 2, day: 1 }, BirthDate::Year { year: 1961 }]
+        );
         assert_eq!(e.nationalities, vec!["RU"]);
         assert_eq!(e.places_of_birth, vec!["Moscow, Russia"]);
         assert_eq!(e.address_countries, vec!["CY"]);

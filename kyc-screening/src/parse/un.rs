@@ -48,7 +48,11 @@ fn entry(node: &Node, kind: EntityType, file: &str) -> Result<Entry> {
         .filter_map(|n| node.text_of(n))
         .collect();
     if name.is_empty() {
-        return Err(ScreeningError::malformed(file, node.line, format!("{id}: FIRST_NAME missing")));
+        return Err(ScreeningError::malformed(
+            file,
+            node.line,
+            format!("{id}: FIRST_NAME missing"),
+        ));
     }
     let mut e = Entry::new(Source::Un, id, name.join(" "));
     e.entity_type = kind;

@@ -25,11 +25,7 @@ impl Node {
     }
 
     pub(crate) fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim())
-            .filter(|v| !v.is_empty())
+        self.attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
     }
 
     /// The trimmed text of this element, if not empty.
@@ -105,16 +101,28 @@ pub(crate) fn parse(bytes: &[u8], file: &str) -> Result<Node> {
             Err(e) => {
                 let at = reader.error_position() as usize;
                 // The `Unclosed*` syntax errors are only raised at end of input.
-                if matches!(e, quick_xml::Error::Syntax(ref s) if !matches!(s, quick_xml::errors::SyntaxError::InvalidBangMarkup)) {
-                    return Err(ScreeningError::truncated(file, format!("XML ends inside markup near line {}", line_at(bytes, at))));
+                if matches!(e, quick_xml::Error::Syntax(ref s) if !matches!(s, quick_xml::errors::SyntaxError::InvalidBangMarkup))
+                {
+                    return Err(ScreeningError::truncated(
+                        file,
+                        format!("XML ends inside markup near line {}", line_at(bytes, at)),
+                    ));
                 }
-                return Err(ScreeningError::malformed(file, line_at(bytes, at), format!("XML: {e}")));
+                return Err(ScreeningError::malformed(
+                    file,
+                    line_at(bytes, at),
+                    format!("XML: {e}"),
+                ));
             }
         };
         match event {
             Event::Start(start) => {
                 if root.is_some() {
-                    return Err(ScreeningError::malformed(file, line_at(bytes, pos), "content after the root element"));
+                    return Err(ScreeningError::malformed(
+                        file,
+                        line_at(bytes, pos),
+                        "content after the root element",
+                    ));
                 }
                 stack.push(element(&start, lines.at(pos), file)?);
             }
@@ -123,12 +131,22 @@ pub(crate) fn parse(bytes: &[u8], file: &str) -> Result<Node> {
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(node),
                     None if root.is_none() => root = Some(node),
-                    None => return Err(ScreeningError::malformed(file, line_at(bytes, pos), "content after the root element")),
+                    None => {
+                        return Err(ScreeningError::malformed(
+                            file,
+                            line_at(bytes, pos),
+                            "content after the root element",
+                        ));
+                    }
                 }
             }
             Event::End(_) => {
                 let Some(node) = stack.pop() else {
-                    return Err(ScreeningError::malformed(file, line_at(bytes, pos), "unexpected end tag"));
+                    return Err(ScreeningError::malformed(
+                        file,
+                        line_at(bytes, pos),
+                        "unexpected end tag",
+                    ));
                 };
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(node),
@@ -137,7 +155,13 @@ pub(crate) fn parse(bytes: &[u8], file: &str) -> Result<Node> {
             }
             Event::Text(text) => {
                 if let Some(node) = stack.last_mut() {
-                    let t = text.xml_content().map_err(|e| ScreeningError::malformed(file, line_at(bytes, pos), format!("XML text: {e}")))?;
+                    let t = text.xml_content().map_err(|e| {
+                        ScreeningError::malformed(
+                            file,
+                            line_at(bytes, pos),
+                            format!("XML text: {e}"),
+                        )
+                    })?;
                     node.text.push_str(&t);
                 }
             }
@@ -153,10 +177,22 @@ pub(crate) fn parse(bytes: &[u8], file: &str) -> Result<Node> {
                         let name = String::from_utf8_lossy(&r.into_inner()).into_owned();
                         match quick_xml::escape::resolve_predefined_entity(&name) {
                             Some(s) => s.to_owned(),
-                            None => return Err(ScreeningError::malformed(file, line_at(bytes, pos), format!("unknown XML entity &{name};"))),
+                            None => {
+                                return Err(ScreeningError::malformed(
+                                    file,
+                                    line_at(bytes, pos),
+                                    format!("unknown XML entity &{name};"),
+                                ));
+                            }
                         }
                     }
-                    Err(e) => return Err(ScreeningError::malformed(file, line_at(bytes, pos), format!("XML character reference: {e}"))),
+                    Err(e) => {
+                        return Err(ScreeningError::malformed(
+                            file,
+                            line_at(bytes, pos),
+                            format!("XML character reference: {e}"),
+                        ));
+                    }
                 };
                 if let Some(node) = stack.last_mut() {
                     node.text.push_str(&resolved);
@@ -169,7 +205,11 @@ pub(crate) fn parse(bytes: &[u8], file: &str) -> Result<Node> {
     if !stack.is_empty() {
         return Err(ScreeningError::truncated(
             file,
-            format!("XML ends with {} open element(s), the innermost <{}>", stack.len(), stack.last().map(|n| n.name.as_str()).unwrap_or("")),
+            format!(
+                "XML ends with {} open element(s), the innermost <{}>",
+                stack.len(),
+                stack.last().map(|n| n.name.as_str()).unwrap_or("")
+            ),
         ));
     }
     root.ok_or_else(|| ScreeningError::truncated(file, "no XML root element"))
@@ -178,8 +218,12 @@ pub(crate) fn parse(bytes: &[u8], file: &str) -> Result<Node> {
 fn element(start: &quick_xml::events::BytesStart<'_>, line: u64, file: &str) -> Result<Node> {
     let mut node = Node { name: local(start.name().as_ref()), line, ..Node::default() };
     for attr in start.attributes() {
-        let attr = attr.map_err(|e| ScreeningError::malformed(file, node.line, format!("XML attribute: {e}")))?;
-        let value = attr.unescape_value().map_err(|e| ScreeningError::malformed(file, node.line, format!("XML attribute value: {e}")))?;
+        let attr = attr.map_err(|e| {
+            ScreeningError::malformed(file, node.line, format!("XML attribute: {e}"))
+        })?;
+        let value = attr.unescape_value().map_err(|e| {
+            ScreeningError::malformed(file, node.line, format!("XML attribute value: {e}"))
+        })?;
         node.attrs.push((local(attr.key.as_ref()), value.into_owned()));
     }
     Ok(node)
