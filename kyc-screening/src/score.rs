@@ -276,16 +276,29 @@ fn token_sim_str(
     if 0.5 * jw + 0.5 + PHONETIC_BOOST * 0.5 < MIN_TOKEN_SIM {
         return 0.0;
     }
-    let mut s = 0.5 * sim::edit_similarity(q, v) + 0.5 * jw;
-    if phon_equal && (lq.min(lv) >= 5 || (lq == lv && lq >= 3)) {
+    let edit = sim::edit_similarity(q, v);
+    let mut s = 0.5 * edit + 0.5 * jw;
+    // a phonetic key with fewer than two firm consonants (tao/tai, yan/yun)
+    // says little: no phonetic evidence for such tokens
+    if phon_equal && firm_consonants(q) >= 2 && firm_consonants(v) >= 2 {
         // romanisation variants (husayn/hussein): a boost, and a floor for
         // longer tokens that already look alike
         s += (1.0 - s) * PHONETIC_BOOST;
-        if lq.min(lv) >= 5 && s >= 0.7 {
+        if lq.min(lv) >= 5 && edit >= 0.7 {
             s = s.max(PHONETIC_FLOOR);
         }
     }
     s
+}
+
+/// Consonants other than the weak h, j, w, y.
+fn firm_consonants(t: &str) -> usize {
+    t.bytes()
+        .filter(|b| {
+            b.is_ascii_alphabetic()
+                && !matches!(b, b'a' | b'e' | b'i' | b'o' | b'u' | b'y' | b'h' | b'j' | b'w')
+        })
+        .count()
 }
 
 fn tok_sim(q: &QTok, v: &Token) -> f32 {
