@@ -1,0 +1,978 @@
+//! Screening: candidate retrieval from the index and the pairwise scorer.
+
+use std::cell::RefCell;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, ScreeningError};
+use crate::index::{self, Index, Token};
+use crate::model::{AliasQuality, BirthDate, EntityType, Entry, Source};
+use crate::normalize::{self, TokenKind};
+use crate::sim;
+
+/// A screening request.
+#[derive(Clone, Default, Serialize, Deserialize)]
+pub struct Query {
+    /// The full name, in any order and script.
+    pub name: String,
+    /// Date of birth, if known (exact date, or year only).
+    pub dob: Option<BirthDate>,
+    /// Nationality or country of residence: ISO alpha-2 or a country name.
+    pub country: Option<String>,
+    /// The kind of subject, if known.
+    pub entity_type: Option<EntityType>,
+}
+
+impl Query {
+    /// A query by name only.
+    pub fn name(name: impl Into<String>) -> Self {
+        Query { name: name.into(), ..Query::default() }
+    }
+
+    /// Adds a date of birth.
+    pub fn with_dob(mut self, dob: BirthDate) -> Self {
+        self.dob = Some(dob);
+        self
+    }
+
+    /// Adds a country.
+    pub fn with_country(mut self, country: impl Into<String>) -> Self {
+        self.country = Some(country.into());
+        self
+    }
+
+    /// Adds an entity type.
+    pub fn with_entity_type(mut self, t: EntityType) -> Self {
+        self.entity_type = Some(t);
+        self
+    }
+}
+
+impl fmt::Debug for Query {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Query")
+            .field("has_dob", &self.dob.is_some())
+            .field("has_country", &self.country.is_some())
+            .field("entity_type", &self.entity_type)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Thresholds and limits. The defaults are calibrated by the `screening`
+/// benchmark on generated variants of the shared lists (see the README).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Policy {
+    /// Scores at or above this are reported and make the result at least
+    /// `potential_match`.
+    pub potential_match: f32,
+    /// Scores at or above this make the result `match`.
+    #[serde(rename = "match")]
+    pub match_threshold: f32,
+    /// At most this many matches are returned, best first.
+    pub max_matches: usize,
+    /// Names re-scored after retrieval.
+    pub candidates: usize,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy { potential_match: 0.81, match_threshold: 0.92, max_matches: 10, candidates: 48 }
+    }
+}
+
+/// The outcome of a screening.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// No match at or above `potential_match`.
+    Clear,
+    /// Needs review.
+    PotentialMatch,
+    /// A match at or above the `match` threshold.
+    Match,
+}
+
+/// How the query's date of birth compares with the entry's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DobAgreement {
+    /// Same full date.
+    Exact,
+    /// Same year (or the year falls in the listed range).
+    Year,
+    /// One year apart.
+    WithinOneYear,
+    /// More than a year apart from every listed date.
+    Contradicts,
+    /// The query or the entry has no date of birth.
+    Unknown,
+}
+
+/// How the query's country compares with the entry's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CountryAgreement {
+    /// A listed nationality/citizenship.
+    Agrees,
+    /// Only an address country of the entry.
+    Address,
+    /// The entry lists nationalities and this is none of them.
+    Contradicts,
+    /// Not comparable.
+    Unknown,
+}
+
+/// The parts of a match score.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Components {
+    /// Name similarity in 0–1: IDF-weighted token alignment coverage of both
+    /// names, with the generic-token guard applied.
+    pub token_similarity: f32,
+    /// Weighted share of aligned tokens whose phonetic keys agree.
+    pub phonetic_agreement: f32,
+    /// Date of birth evidence.
+    pub dob_agreement: DobAgreement,
+    /// Country evidence.
+    pub country_agreement: CountryAgreement,
+    /// False when the query's entity type cannot be the entry's.
+    pub entity_type_agrees: bool,
+}
+
+/// Another entry grouped under a [`Match`] as the same listed subject.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListedRef {
+    /// The list.
+    pub source: Source,
+    /// The list's id of the entry.
+    pub id: String,
+    /// Its score for this query.
+    pub score: f32,
+}
+
+/// One listed subject that matched: the best-scoring entry, plus the entries
+/// of other lists (or the same list) that carry the same matched name and no
+/// contradicting date of birth or entity type (`also_listed`) — one alert
+/// for a reviewer, not one per list.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct Match {
+    /// The list.
+    pub source: Source,
+    /// The list's id of the entry.
+    pub id: String,
+    /// The name (primary or alias) that matched, as listed.
+    pub name: String,
+    /// Quality of that name.
+    pub matched_alias_quality: AliasQuality,
+    /// The entry's type.
+    pub entity_type: EntityType,
+    /// Score in 0–1.
+    pub score: f32,
+    /// Its parts.
+    pub components: Components,
+    /// A readable account of the score.
+    pub explanation: String,
+    /// The same subject on other entries (cross-list duplicates), best first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_listed: Vec<ListedRef>,
+}
+
+impl fmt::Debug for Match {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Match")
+            .field("source", &self.source)
+            .field("id", &self.id)
+            .field("score", &self.score)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The result of [`Index::screen`].
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScreeningResult {
+    /// The outcome.
+    pub status: Status,
+    /// Matches at or above `potential_match`, best first.
+    pub matches: Vec<Match>,
+}
+
+impl fmt::Debug for ScreeningResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScreeningResult")
+            .field("status", &self.status)
+            .field("matches", &self.matches.len())
+            .finish()
+    }
+}
+
+/// A scored candidate before thresholds (used by the benchmark too).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Scored {
+    pub(crate) name: u32,
+    pub(crate) name_score: f32,
+    pub(crate) phonetic: f32,
+    pub(crate) score: f32,
+    pub(crate) dob: DobAgreement,
+    pub(crate) country: CountryAgreement,
+    pub(crate) type_ok: bool,
+}
+
+struct QTok {
+    text: String,
+    kind: TokenKind,
+    phon: u64,
+    /// vocabulary id when the token is listed somewhere
+    vocab: Option<u32>,
+}
+
+const MIN_TOKEN_SIM: f32 = 0.75;
+/// Concatenated tokens (`abdulrahman` vs `abdul rahman`) must agree almost exactly.
+const MERGE_SIM: f32 = 0.92;
+const INITIAL_SIM: f32 = 0.75;
+const CLASS_SIM: f32 = 0.95;
+const PHONETIC_FLOOR: f32 = 0.88;
+const PHONETIC_BOOST: f32 = 0.3;
+/// Postings longer than this are skipped in retrieval when a rarer query
+/// token exists (they would touch most of the index for little signal).
+const MAX_DF: u32 = 2500;
+const MAX_TOKENS: usize = 24;
+
+/// Per-thread retrieval buffers: accumulated evidence per name, names
+/// touched, the current query token's best evidence per name, and its names.
+type Scratch = (Vec<f32>, Vec<u32>, Vec<f32>, Vec<u32>);
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = const { RefCell::new((Vec::new(), Vec::new(), Vec::new(), Vec::new())) };
+}
+
+fn token_sim_str(
+    q: &str,
+    q_kind: TokenKind,
+    q_phon: u64,
+    v: &str,
+    v_kind: TokenKind,
+    v_phon: u64,
+) -> f32 {
+    if q == v {
+        return 1.0;
+    }
+    if q_kind == TokenKind::Number || v_kind == TokenKind::Number {
+        return 0.0;
+    }
+    if q.len() == 1 || v.len() == 1 {
+        return if q.as_bytes().first() == v.as_bytes().first() { INITIAL_SIM } else { 0.0 };
+    }
+    let phon_equal = q_phon == v_phon;
+    if phon_equal && normalize::name_class(q).is_some() {
+        return CLASS_SIM;
+    }
+    let (lq, lv) = (q.len(), v.len());
+    if lq.abs_diff(lv) > 3.max(lq.max(lv) / 2) {
+        return 0.0;
+    }
+    let jw = sim::jaro_winkler(q, v);
+    // even an edit similarity of 1 could not lift this pair to a match
+    if 0.5 * jw + 0.5 + PHONETIC_BOOST * 0.5 < MIN_TOKEN_SIM {
+        return 0.0;
+    }
+    let edit = sim::edit_similarity(q, v);
+    let mut s = 0.5 * edit + 0.5 * jw;
+    // a phonetic key with fewer than two firm consonants (tao/tai, yan/yun)
+    // says little: no phonetic evidence for such tokens
+    if phon_equal && firm_consonants(q) >= 2 && firm_consonants(v) >= 2 {
+        // romanisation variants (husayn/hussein): a boost, and a floor for
+        // longer tokens that already look alike
+        s += (1.0 - s) * PHONETIC_BOOST;
+        if lq.min(lv) >= 5 && edit >= 0.7 {
+            s = s.max(PHONETIC_FLOOR);
+        }
+    }
+    s
+}
+
+/// Consonants other than the weak h, j, w, y.
+fn firm_consonants(t: &str) -> usize {
+    t.bytes()
+        .filter(|b| {
+            b.is_ascii_alphabetic()
+                && !matches!(b, b'a' | b'e' | b'i' | b'o' | b'u' | b'y' | b'h' | b'j' | b'w')
+        })
+        .count()
+}
+
+fn tok_sim(q: &QTok, v: &Token) -> f32 {
+    token_sim_str(&q.text, q.kind, q.phon, &v.text, v.kind, v.phon)
+}
+
+/// Alignment of the query tokens with one candidate name.
+struct Alignment {
+    qcov: f32,
+    ccov: f32,
+    phonetic: f32,
+    aligned_informative: usize,
+    informative: usize,
+}
+
+impl Index {
+    fn query_tokens(&self, name: &str) -> Vec<QTok> {
+        let mut toks = normalize::tokens(name);
+        toks.truncate(MAX_TOKENS);
+        toks.into_iter()
+            .map(|text| {
+                let kind = normalize::token_kind(&text);
+                let phon = index::hash(index::SALT_PHON, normalize::phonetic_key(&text).as_bytes());
+                let vocab =
+                    index::lookup(&self.exact, index::hash(index::SALT_EXACT, text.as_bytes()))
+                        .find(|&v| self.vocab.get(v as usize).is_some_and(|t| t.text == text));
+                QTok { text, kind, phon, vocab }
+            })
+            .collect()
+    }
+
+    /// Vocabulary tokens similar to `text`: exact, phonetic, one-deletion neighbours.
+    fn expand(
+        &self,
+        text: &str,
+        kind: TokenKind,
+        phon: u64,
+        typos: bool,
+        out: &mut Vec<(u32, f32)>,
+    ) {
+        out.clear();
+        let consider = |v: u32, out: &mut Vec<(u32, f32)>| {
+            if out.iter().any(|(x, _)| *x == v) {
+                return;
+            }
+            if let Some(t) = self.vocab.get(v as usize) {
+                let s = token_sim_str(text, kind, phon, &t.text, t.kind, t.phon);
+                if s >= MIN_TOKEN_SIM {
+                    out.push((v, s));
+                }
+            }
+        };
+        for v in index::lookup(&self.exact, index::hash(index::SALT_EXACT, text.as_bytes())) {
+            consider(v, out);
+        }
+        if kind == TokenKind::Name {
+            for v in index::lookup(&self.phon, phon) {
+                consider(v, out);
+            }
+            if typos && text.len() >= index::DEL_MIN_LEN {
+                let mut keys = Vec::with_capacity(text.len() + 1);
+                index::deletions(text, |h| keys.push(h));
+                for h in keys {
+                    for v in index::lookup(&self.dels, h) {
+                        consider(v, out);
+                    }
+                }
+            }
+        }
+    }
+
+    fn unknown_weight(&self, kind: TokenKind) -> f32 {
+        let idf = (1.0 + self.names.len().max(1) as f32).ln();
+        match kind {
+            TokenKind::Stop => idf * index::STOP_FACTOR,
+            TokenKind::Initial => idf * index::INITIAL_FACTOR,
+            TokenKind::Name | TokenKind::Number => idf * 0.85,
+        }
+    }
+
+    /// Similarity of query token `i` and vocabulary token `v`: from the
+    /// retrieval expansions when there, else computed for plausible pairs
+    /// (same first letter, close lengths) and cached for the query.
+    fn pair_sim(
+        &self,
+        q: &[QTok],
+        exp: &[Vec<(u32, f32)>],
+        cache: &mut std::collections::HashMap<(u32, u32), f32>,
+        i: usize,
+        v: u32,
+    ) -> f32 {
+        if let Some(e) = exp.get(i)
+            && let Ok(k) = e.binary_search_by_key(&v, |x| x.0)
+        {
+            return e[k].1;
+        }
+        let (Some(qt), Some(t)) = (q.get(i), self.vocab.get(v as usize)) else { return 0.0 };
+        if qt.text.as_bytes().first() != t.text.as_bytes().first()
+            || qt.text.len().abs_diff(t.text.len()) > 2
+        {
+            // initials still match their full token
+            return if qt.text.len() == 1 || t.text.len() == 1 { tok_sim(qt, t) } else { 0.0 };
+        }
+        *cache.entry((i as u32, v)).or_insert_with(|| tok_sim(qt, t))
+    }
+
+    fn align(
+        &self,
+        q: &[QTok],
+        exp: &[Vec<(u32, f32)>],
+        cache: &mut std::collections::HashMap<(u32, u32), f32>,
+        name: &index::Name,
+    ) -> Alignment {
+        let ct = self.tokens_of(name);
+        let ct = &ct[..ct.len().min(MAX_TOKENS)];
+        let vt = |j: usize| ct.get(j).and_then(|&v| self.vocab.get(v as usize));
+        // a name made only of generic words ("INDUSTRIAL BANK", "B-FINANCE
+        // LTD") is matched on those words at full weight
+        let all_generic = (0..ct.len())
+            .filter_map(vt)
+            .all(|t| !matches!(t.kind, TokenKind::Name | TokenKind::Number));
+        let weight = |t: &Token| if all_generic { t.idf } else { t.weight };
+        // options: (sim, query mask, candidate mask)
+        let mut options: Vec<(f32, u32, u32)> = Vec::with_capacity(q.len() * ct.len() + 8);
+        for (i, qt) in q.iter().enumerate() {
+            let _ = qt;
+            for (j, &v) in ct.iter().enumerate() {
+                let s = self.pair_sim(q, exp, cache, i, v);
+                if s >= MIN_TOKEN_SIM {
+                    options.push((s, 1 << i, 1 << j));
+                }
+            }
+        }
+        // concatenations: query `abdulrahman` vs listed `abdul rahman`, and back
+        let mut buf = String::new();
+        for (i, qt) in q.iter().enumerate() {
+            if qt.kind == TokenKind::Number {
+                continue;
+            }
+            for j in 0..ct.len().saturating_sub(1) {
+                let (Some(a), Some(b)) = (vt(j), vt(j + 1)) else { continue };
+                if a.text.as_bytes().first() != qt.text.as_bytes().first()
+                    || qt.text.len().abs_diff(a.text.len() + b.text.len()) > 2
+                {
+                    continue;
+                }
+                buf.clear();
+                buf.push_str(&a.text);
+                buf.push_str(&b.text);
+                let s = token_sim_str(&qt.text, TokenKind::Name, 0, &buf, TokenKind::Name, 1);
+                if s >= MERGE_SIM {
+                    options.push((s, 1 << i, 0b11 << j));
+                }
+            }
+        }
+        for i in 0..q.len().saturating_sub(1) {
+            let (a, b) = (&q[i], &q[i + 1]);
+            for j in 0..ct.len() {
+                let Some(v) = vt(j) else { continue };
+                if v.text.as_bytes().first() != a.text.as_bytes().first()
+                    || v.text.len().abs_diff(a.text.len() + b.text.len()) > 2
+                {
+                    continue;
+                }
+                buf.clear();
+                buf.push_str(&a.text);
+                buf.push_str(&b.text);
+                let s = token_sim_str(&buf, TokenKind::Name, 0, &v.text, TokenKind::Name, 1);
+                if s >= MERGE_SIM {
+                    options.push((s, 0b11 << i, 1 << j));
+                }
+            }
+        }
+        // best similarity first; on a tie, the option covering more tokens
+        options.sort_by(|x, y| {
+            y.0.total_cmp(&x.0).then(
+                (y.1.count_ones() + y.2.count_ones()).cmp(&(x.1.count_ones() + x.2.count_ones())),
+            )
+        });
+        let (mut qused, mut cused) = (0u32, 0u32);
+        let mut qw = vec![0.0f32; q.len()];
+        let mut qsim = vec![0.0f32; q.len()];
+        let mut qphon = vec![false; q.len()];
+        let mut matched_c = 0.0f32;
+        let mut phon_num = 0.0f32;
+        for (s, qm, cm) in options {
+            if qm & qused != 0 || cm & cused != 0 {
+                continue;
+            }
+            qused |= qm;
+            cused |= cm;
+            let wc: f32 =
+                (0..ct.len()).filter(|j| cm & (1 << j) != 0).filter_map(vt).map(weight).sum();
+            matched_c += s * wc;
+            let nq = qm.count_ones() as f32;
+            for i in (0..q.len()).filter(|i| qm & (1 << i) != 0) {
+                // a query token weighs what the listed token it matched weighs
+                qw[i] = wc / nq;
+                qsim[i] = s;
+                let single = cm.count_ones() == 1 && qm.count_ones() == 1;
+                qphon[i] = single
+                    && (0..ct.len())
+                        .filter(|j| cm & (1 << j) != 0)
+                        .filter_map(vt)
+                        .any(|t| t.phon == q[i].phon);
+            }
+        }
+        let total_c: f32 = (0..ct.len()).filter_map(vt).map(weight).sum();
+        let mut total_q = 0.0f32;
+        let mut matched_q = 0.0f32;
+        let (mut informative, mut aligned_informative) = (0usize, 0usize);
+        for (i, qt) in q.iter().enumerate() {
+            let informative_tok = matches!(qt.kind, TokenKind::Name | TokenKind::Number)
+                || (all_generic && qt.kind == TokenKind::Stop);
+            informative += usize::from(informative_tok);
+            if qused & (1 << i) != 0 {
+                total_q += qw[i];
+                matched_q += qsim[i] * qw[i];
+                if qphon[i] {
+                    phon_num += qw[i];
+                }
+                aligned_informative += usize::from(informative_tok && qsim[i] >= 0.8);
+            } else {
+                let kind = if all_generic && qt.kind == TokenKind::Stop {
+                    TokenKind::Name
+                } else {
+                    qt.kind
+                };
+                let w = qt
+                    .vocab
+                    .and_then(|v| self.vocab.get(v as usize))
+                    .filter(|t| !t.pair)
+                    .map(weight)
+                    .unwrap_or_else(|| self.unknown_weight(kind));
+                total_q += w;
+            }
+        }
+        Alignment {
+            qcov: if total_q > 0.0 { matched_q / total_q } else { 0.0 },
+            ccov: if total_c > 0.0 { matched_c / total_c } else { 0.0 },
+            phonetic: if matched_q > 0.0 { phon_num / total_q.max(1e-6) } else { 0.0 },
+            aligned_informative,
+            informative,
+        }
+    }
+
+    fn name_score(a: &Alignment) -> f32 {
+        let mut s = 0.5 * (a.qcov + a.ccov);
+        if a.aligned_informative == 0 {
+            // only honorifics, legal forms or initials matched
+            s *= 0.4;
+        } else if a.informative >= 2 && a.aligned_informative == 1 {
+            // one token of a multi-token name cannot carry a match
+            s *= 0.7;
+        }
+        s
+    }
+
+    /// Retrieval + scoring of every candidate name; best name per entry,
+    /// sorted by score, no threshold.
+    pub(crate) fn score_all(&self, query: &Query, policy: &Policy) -> Result<Vec<Scored>> {
+        let q = self.query_tokens(&query.name);
+        if q.is_empty() {
+            return Err(ScreeningError::InvalidQuery("the name has no letters or digits"));
+        }
+        let mut expansions: Vec<Vec<(u32, f32)>> = Vec::with_capacity(q.len() * 2);
+        let mut buf = Vec::new();
+        for t in &q {
+            self.expand(&t.text, t.kind, t.phon, true, &mut buf);
+            buf.sort_unstable_by_key(|x| x.0);
+            expansions.push(buf.clone());
+        }
+        for w in q.windows(2) {
+            let joined = format!("{}{}", w[0].text, w[1].text);
+            let phon = index::hash(index::SALT_PHON, normalize::phonetic_key(&joined).as_bytes());
+            self.expand(&joined, TokenKind::Name, phon, false, &mut buf);
+            buf.retain(|(_, s)| *s >= MERGE_SIM);
+            expansions.push(buf.clone());
+        }
+        let has_rare = expansions[..q.len()].iter().flatten().any(|(v, _)| {
+            self.vocab.get(*v as usize).is_some_and(|t| t.df <= MAX_DF && t.kind != TokenKind::Stop)
+        });
+        let candidates: Vec<u32> = SCRATCH.with(|cell| {
+            let mut guard = cell.borrow_mut();
+            let (acc, touched, cur, cur_touched) = &mut *guard;
+            if acc.len() != self.names.len() {
+                *acc = vec![0.0; self.names.len()];
+            }
+            touched.clear();
+            if cur.len() != self.names.len() {
+                *cur = vec![0.0; self.names.len()];
+            }
+            for exp in &expansions {
+                // a name counts once per query token: its best expansion
+                cur_touched.clear();
+                for &(v, s) in exp {
+                    let Some(t) = self.vocab.get(v as usize) else { continue };
+                    if has_rare && (t.df > MAX_DF || t.kind == TokenKind::Stop) {
+                        continue;
+                    }
+                    let w = s * t.weight.max(0.05);
+                    for &n in self.postings_of(v) {
+                        let Some(c) = cur.get_mut(n as usize) else { continue };
+                        if *c == 0.0 {
+                            cur_touched.push(n);
+                        }
+                        if w > *c {
+                            *c = w;
+                        }
+                    }
+                }
+                for &n in cur_touched.iter() {
+                    let (Some(c), Some(a)) = (cur.get_mut(n as usize), acc.get_mut(n as usize))
+                    else {
+                        continue;
+                    };
+                    if *a == 0.0 {
+                        touched.push(n);
+                    }
+                    *a += *c;
+                    *c = 0.0;
+                }
+            }
+            // rank by evidence, favouring names that the evidence mostly covers
+            let mut cands: Vec<(f32, u32)> = touched
+                .iter()
+                .map(|&n| {
+                    let a = acc[n as usize];
+                    let total =
+                        self.names.get(n as usize).map(|x| x.total_weight).unwrap_or(1.0).max(1e-3);
+                    (a * (0.5 + 0.5 * (a / total).min(1.0)), n)
+                })
+                .collect();
+            for &n in touched.iter() {
+                acc[n as usize] = 0.0;
+            }
+            let k = policy.candidates.max(1);
+            if cands.len() > k {
+                cands.select_nth_unstable_by(k - 1, |a, b| b.0.total_cmp(&a.0));
+                cands.truncate(k);
+            }
+            let out: Vec<u32> = cands.into_iter().map(|(_, n)| n).collect();
+            out
+        });
+        let qcountry = query.country.as_deref().map(crate::country::normalise);
+        let mut cache = std::collections::HashMap::new();
+        let mut best: Vec<Scored> = Vec::with_capacity(candidates.len());
+        for n in candidates {
+            let Some(name) = self.names.get(n as usize) else { continue };
+            let Some(entry) = self.entries.get(name.entry as usize) else { continue };
+            let a = self.align(&q, &expansions, &mut cache, name);
+            let mut name_score = Self::name_score(&a);
+            if name.quality == AliasQuality::Weak {
+                name_score *= 0.92;
+            }
+            let dob = dob_agreement(query.dob, &entry.dates_of_birth);
+            let country = country_agreement(qcountry.as_deref(), entry);
+            let type_ok = query.entity_type.is_none_or(|t| t.compatible(entry.entity_type));
+            let mut score = name_score
+                + match dob {
+                    DobAgreement::Exact => 0.06,
+                    DobAgreement::Year => 0.03,
+                    DobAgreement::WithinOneYear => 0.0,
+                    DobAgreement::Contradicts => -0.12,
+                    DobAgreement::Unknown => 0.0,
+                }
+                + match country {
+                    CountryAgreement::Agrees => 0.03,
+                    CountryAgreement::Address => 0.01,
+                    CountryAgreement::Contradicts => -0.04,
+                    CountryAgreement::Unknown => 0.0,
+                };
+            if !type_ok {
+                score -= 0.25;
+            }
+            let s = Scored {
+                name: n,
+                name_score,
+                phonetic: a.phonetic,
+                score: score.clamp(0.0, 1.0),
+                dob,
+                country,
+                type_ok,
+            };
+            match best
+                .iter_mut()
+                .find(|b| self.names.get(b.name as usize).is_some_and(|x| x.entry == name.entry))
+            {
+                Some(b) if b.score >= s.score => {}
+                Some(b) => *b = s,
+                None => best.push(s),
+            }
+        }
+        best.sort_by(|a, b| b.score.total_cmp(&a.score));
+        Ok(best)
+    }
+
+    /// Screens one query against every name of every listed entry.
+    ///
+    /// Errors only on a query without any letter or digit.
+    pub fn screen(&self, query: &Query, policy: &Policy) -> Result<ScreeningResult> {
+        let scored = self.score_all(query, policy)?;
+        let mut matches: Vec<Match> = Vec::new();
+        let mut keys: Vec<(Vec<u32>, usize)> = Vec::new(); // (sorted name tokens, entry) per match
+        for s in scored.iter().filter(|s| s.score >= policy.potential_match) {
+            let Some(name) = self.names.get(s.name as usize) else { continue };
+            let Some(entry) = self.entries.get(name.entry as usize) else { continue };
+            // grouping key: the name's informative tokens ("JOZA INDUSTRIAL
+            // CO." and "JOZA INDUSTRIAL COMPANY" are one subject)
+            let toks = self.tokens_of(name);
+            let mut key: Vec<u32> = toks
+                .iter()
+                .copied()
+                .filter(|&v| {
+                    self.vocab
+                        .get(v as usize)
+                        .is_some_and(|t| matches!(t.kind, TokenKind::Name | TokenKind::Number))
+                })
+                .collect();
+            if key.is_empty() {
+                key = toks.to_vec();
+            }
+            key.sort_unstable();
+            let same = keys.iter().position(|(k, e)| {
+                *k == key && self.entries.get(*e).is_some_and(|other| same_subject(other, entry))
+            });
+            let full = matches.len() >= policy.max_matches;
+            match same.and_then(|i| matches.get_mut(i)) {
+                Some(m) => m.also_listed.push(ListedRef {
+                    source: entry.source,
+                    id: entry.id.clone(),
+                    score: (s.score * 1000.0).round() / 1000.0,
+                }),
+                None if !full => {
+                    keys.push((key, name.entry as usize));
+                    matches.push(self.to_match(s, name, entry));
+                }
+                None => {}
+            }
+        }
+        let status = match scored.first() {
+            Some(s) if s.score >= policy.match_threshold => Status::Match,
+            Some(s) if s.score >= policy.potential_match => Status::PotentialMatch,
+            _ => Status::Clear,
+        };
+        Ok(ScreeningResult { status, matches })
+    }
+
+    fn to_match(&self, s: &Scored, name: &index::Name, entry: &Entry) -> Match {
+        let listed = self.name_text(name).to_owned();
+        let which = if name.alias == 0 { "primary name" } else { "alias" };
+        let mut explanation = format!(
+            "{which} \"{listed}\" of {}:{}: token similarity {:.2}, phonetic agreement {:.2}",
+            entry.source, entry.id, s.name_score, s.phonetic
+        );
+        if name.quality == AliasQuality::Weak {
+            explanation.push_str(", weak alias");
+        }
+        explanation.push_str(match s.dob {
+            DobAgreement::Exact => "; date of birth agrees exactly",
+            DobAgreement::Year => "; year of birth agrees",
+            DobAgreement::WithinOneYear => "; year of birth within one year",
+            DobAgreement::Contradicts => "; date of birth contradicts",
+            DobAgreement::Unknown => "",
+        });
+        explanation.push_str(match s.country {
+            CountryAgreement::Agrees => "; nationality agrees",
+            CountryAgreement::Address => "; country matches an address",
+            CountryAgreement::Contradicts => "; nationality differs",
+            CountryAgreement::Unknown => "",
+        });
+        if !s.type_ok {
+            explanation.push_str("; entity type differs");
+        }
+        Match {
+            source: entry.source,
+            id: entry.id.clone(),
+            name: listed,
+            matched_alias_quality: name.quality,
+            entity_type: entry.entity_type,
+            score: (s.score * 1000.0).round() / 1000.0,
+            components: Components {
+                token_similarity: (s.name_score * 1000.0).round() / 1000.0,
+                phonetic_agreement: (s.phonetic * 1000.0).round() / 1000.0,
+                dob_agreement: s.dob,
+                country_agreement: s.country,
+                entity_type_agrees: s.type_ok,
+            },
+            explanation,
+            also_listed: Vec::new(),
+        }
+    }
+}
+
+/// Whether two entries with the same name can be the same subject: same
+/// kind, and dates of birth (when both have some) within a year.
+fn same_subject(a: &Entry, b: &Entry) -> bool {
+    if !a.entity_type.compatible(b.entity_type) {
+        return false;
+    }
+    if a.dates_of_birth.is_empty() || b.dates_of_birth.is_empty() {
+        return true;
+    }
+    a.dates_of_birth.iter().any(|x| {
+        let (xa, xb) = x.years();
+        b.dates_of_birth.iter().any(|y| {
+            let (ya, yb) = y.years();
+            xa <= yb + 1 && ya <= xb + 1
+        })
+    })
+}
+
+/// Compares a query date of birth with an entry's listed dates.
+pub fn dob_agreement(query: Option<BirthDate>, listed: &[BirthDate]) -> DobAgreement {
+    let Some(q) = query else { return DobAgreement::Unknown };
+    if listed.is_empty() {
+        return DobAgreement::Unknown;
+    }
+    let (qa, qb) = q.years();
+    let mut best = DobAgreement::Contradicts;
+    for d in listed {
+        let level =
+            if matches!((q, d), (BirthDate::Exact { .. }, BirthDate::Exact { .. })) && q == *d {
+                DobAgreement::Exact
+            } else {
+                let (la, lb) = d.years();
+                if qa <= lb && la <= qb {
+                    DobAgreement::Year
+                } else if qa <= lb + 1 && la <= qb + 1 {
+                    DobAgreement::WithinOneYear
+                } else {
+                    DobAgreement::Contradicts
+                }
+            };
+        let rank = |a: DobAgreement| match a {
+            DobAgreement::Exact => 3,
+            DobAgreement::Year => 2,
+            DobAgreement::WithinOneYear => 1,
+            _ => 0,
+        };
+        if rank(level) > rank(best) {
+            best = level;
+        }
+    }
+    best
+}
+
+fn country_agreement(q: Option<&str>, e: &Entry) -> CountryAgreement {
+    let Some(q) = q else { return CountryAgreement::Unknown };
+    if e.nationalities.iter().any(|n| n.eq_ignore_ascii_case(q)) {
+        CountryAgreement::Agrees
+    } else if e.address_countries.iter().any(|n| n.eq_ignore_ascii_case(q)) {
+        CountryAgreement::Address
+    } else if !e.nationalities.is_empty() && e.nationalities.iter().all(|n| n.len() == 2) {
+        CountryAgreement::Contradicts
+    } else {
+        CountryAgreement::Unknown
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Alias, ListSnapshot};
+
+    fn index() -> Index {
+        let mut e1 = Entry::new(Source::Ofac, "1", "AL-ZAWAHIRI, Ayman");
+        e1.entity_type = EntityType::Individual;
+        e1.dates_of_birth = vec![BirthDate::Exact { year: 1951, month: 6, day: 19 }];
+        e1.nationalities = vec!["EG".to_owned()];
+        e1.aliases.push(Alias {
+            name: "Abdul Rahman AL-MUHAJIR".to_owned(),
+            quality: AliasQuality::Strong,
+        });
+        let mut e2 = Entry::new(Source::Un, "QDe.001", "EMMA TRADING LLC");
+        e2.entity_type = EntityType::Entity;
+        let mut e3 = Entry::new(Source::Uk, "RUS0001", "IVANOV Sergei Petrovich");
+        e3.entity_type = EntityType::Individual;
+        let mut entries = vec![e1, e2, e3];
+        for i in 0..200 {
+            let mut e = Entry::new(
+                Source::Eu,
+                format!("row{i}"),
+                format!("Mohammed Person{i} Trading LLC"),
+            );
+            e.entity_type = EntityType::Entity;
+            entries.push(e);
+        }
+        Index::build(&[ListSnapshot {
+            source: Source::Ofac,
+            version: None,
+            published: None,
+            origin: "t".into(),
+            entries,
+        }])
+    }
+
+    #[test]
+    fn finds_variants() {
+        let idx = index();
+        let p = Policy::default();
+        for q in [
+            "Ayman al-Zawahiri",
+            "Aiman Zawahri",
+            "ZAWAHIRI Ayman",
+            "Dr. Ayman al Zawahiry",
+            "Abdulrahman Al Muhajir",
+            "Sergey Ivanov Petrovich",
+        ] {
+            let r = idx.screen(&Query::name(q), &p).unwrap();
+            assert_ne!(r.status, Status::Clear, "{q}");
+        }
+    }
+
+    #[test]
+    fn generic_tokens_do_not_carry_a_match() {
+        let idx = index();
+        let p = Policy::default();
+        for q in ["Emma Daniels", "Trading LLC", "Mohammed Smith", "Ivan Petrov"] {
+            let r = idx.screen(&Query::name(q), &p).unwrap();
+            assert_eq!(
+                r.status,
+                Status::Clear,
+                "{q}: {:?}",
+                r.matches.first().map(|m| (&m.name, m.score))
+            );
+        }
+    }
+
+    #[test]
+    fn dob_and_type_evidence() {
+        let idx = index();
+        let p = Policy::default();
+        let good = idx
+            .screen(
+                &Query::name("Ayman Zawahiri")
+                    .with_dob(BirthDate::Exact { year: 1951, month: 6, day: 19 })
+                    .with_country("Egypt"),
+                &p,
+            )
+            .unwrap();
+        assert_eq!(good.matches[0].components.dob_agreement, DobAgreement::Exact);
+        assert_eq!(good.matches[0].components.country_agreement, CountryAgreement::Agrees);
+        let bad = idx
+            .screen(&Query::name("Ayman Zawahiri").with_dob(BirthDate::Year { year: 1990 }), &p)
+            .unwrap();
+        assert!(bad.matches.first().is_none_or(|m| m.score < good.matches[0].score));
+        let company = idx
+            .screen(&Query::name("Ayman Zawahiri").with_entity_type(EntityType::Entity), &p)
+            .unwrap();
+        assert_eq!(company.status, Status::Clear);
+        assert_eq!(
+            dob_agreement(Some(BirthDate::Year { year: 1952 }), &[BirthDate::Year { year: 1951 }]),
+            DobAgreement::WithinOneYear
+        );
+        assert_eq!(
+            dob_agreement(
+                Some(BirthDate::Year { year: 1951 }),
+                &[BirthDate::Range { from: 1950, to: 1952 }]
+            ),
+            DobAgreement::Year
+        );
+    }
+
+    #[test]
+    fn result_json_shape() {
+        let idx = index();
+        let r = idx.screen(&Query::name("Ayman al-Zawahiri"), &Policy::default()).unwrap();
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["status"], "match");
+        assert_eq!(v["matches"][0]["source"], "ofac");
+        assert_eq!(v["matches"][0]["id"], "1");
+        assert!(v["matches"][0]["score"].as_f64().unwrap() > 0.9);
+        assert_eq!(v["matches"][0]["components"]["dob_agreement"], "unknown");
+        assert!(idx.screen(&Query::name(" -- "), &Policy::default()).is_err());
+    }
+}
