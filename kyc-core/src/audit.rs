@@ -177,6 +177,20 @@ mod tests {
         Ok(v.checked())
     }
 
+    proptest! {
+        /// Records are stored as JSON and verified after reading them back:
+        /// every float (f32 confidences widened to f64 included) must parse to
+        /// the same value, or the chain breaks (serde_json's `float_roundtrip`).
+        #[test]
+        fn records_verify_after_a_json_round_trip(c in any::<f32>().prop_filter("finite", |c| c.is_finite()), x in any::<f64>().prop_filter("finite", |x| x.is_finite())) {
+            let mut e = event(1);
+            e.detail = serde_json::json!({"confidence": c, "latency": x});
+            let r = chain(None, e);
+            let back: AuditRecord = serde_json::from_slice(&serde_json::to_vec(&r).unwrap()).unwrap();
+            prop_assert_eq!(verify(&[back]), Ok(1));
+        }
+    }
+
     #[test]
     fn intact_chain_verifies() {
         let records = build(10);

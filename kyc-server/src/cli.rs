@@ -469,8 +469,7 @@ async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
     let bound = listener.local_addr()?;
 
     let sweeper = tokio::spawn(run_sweeper(state.clone(), sweep_every));
-    let worker =
-        tokio::spawn(crate::service::jobs::run_worker(state.clone(), Duration::from_secs(1)));
+    let worker = tokio::spawn(crate::service::jobs::run_worker(state.clone()));
     let flusher = {
         let state = state.clone();
         tokio::spawn(async move {

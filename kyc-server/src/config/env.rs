@@ -34,6 +34,8 @@ impl EnvVars {
     pub const MAX_UPLOAD_BYTES: &'static str = "KYC_MAX_UPLOAD_BYTES";
     /// `sweep_interval_secs`: how often expired verifications are erased.
     pub const SWEEP_INTERVAL_SECS: &'static str = "KYC_SWEEP_INTERVAL_SECS";
+    /// `jobs.lease_secs`: how long a worker holds a job before another may take it.
+    pub const JOB_LEASE_SECS: &'static str = "KYC_JOB_LEASE_SECS";
     /// `storage.durability`: `full` (default) or `normal`.
     pub const DURABILITY: &'static str = "KYC_DURABILITY";
     /// `danger_allow_plain_http_on_non_loopback`: serve plain HTTP on a public address
@@ -60,6 +62,7 @@ impl EnvVars {
         Self::CORS_ORIGINS,
         Self::MAX_UPLOAD_BYTES,
         Self::SWEEP_INTERVAL_SECS,
+        Self::JOB_LEASE_SECS,
         Self::DURABILITY,
         Self::DANGER_ALLOW_PLAIN_HTTP,
         Self::DANGER_FIXED_CHALLENGE,

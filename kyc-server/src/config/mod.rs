@@ -128,6 +128,25 @@ impl Default for StorageConfig {
     }
 }
 
+/// `[jobs]`: the background job worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobsConfig {
+    /// Seconds a leased job is reserved for one worker; a worker that dies
+    /// (crash, `kill -9`) gives its jobs back when this passes.
+    pub lease_secs: u64,
+    /// Milliseconds the worker waits when the queue is empty.
+    pub poll_ms: u64,
+    /// Jobs leased at a time.
+    pub batch: usize,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self { lease_secs: 120, poll_ms: 500, batch: 8 }
+    }
+}
+
 /// `[liveness]`: the challenge and the face-match policy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -200,6 +219,8 @@ pub struct ServerConfig {
     pub storage: StorageConfig,
     /// Liveness challenge and face-match policy.
     pub liveness: LivenessConfig,
+    /// The background job worker.
+    pub jobs: JobsConfig,
     /// The local face engine.
     #[cfg(feature = "face-onnx")]
     pub face: crate::backend::local::face::LocalFaceConfig,
@@ -221,6 +242,7 @@ impl Default for ServerConfig {
             cors: CorsConfig::default(),
             storage: StorageConfig::default(),
             liveness: LivenessConfig::default(),
+            jobs: JobsConfig::default(),
             #[cfg(feature = "face-onnx")]
             face: Default::default(),
         }
@@ -354,6 +376,9 @@ impl ServerConfig {
         if let Some(v) = get(EnvVars::SWEEP_INTERVAL_SECS) {
             self.sweep_interval_secs = parse_env(EnvVars::SWEEP_INTERVAL_SECS, &v)?;
         }
+        if let Some(v) = get(EnvVars::JOB_LEASE_SECS) {
+            self.jobs.lease_secs = parse_env(EnvVars::JOB_LEASE_SECS, &v)?;
+        }
         #[cfg(feature = "local")]
         if let Some(v) = get(EnvVars::DURABILITY) {
             self.storage.durability = match v.trim() {
@@ -403,6 +428,9 @@ impl ServerConfig {
         }
         if !(60..=86_400).contains(&self.client_token_ttl_secs) {
             return Err(invalid("client_token_ttl_secs", "must be between 60 and 86400"));
+        }
+        if self.jobs.lease_secs == 0 || self.jobs.poll_ms == 0 || self.jobs.batch == 0 {
+            return Err(invalid("jobs", "lease_secs, poll_ms and batch must be positive"));
         }
         if self.sweep_interval_secs == 0 {
             return Err(invalid("sweep_interval_secs", "must be positive"));

@@ -16,8 +16,6 @@ use crate::{
 use rand::RngExt;
 use std::time::Duration;
 
-/// How long a leased job is reserved for one worker.
-pub const LEASE_MS: i64 = 120_000;
 /// First retry delay; doubles per attempt.
 const BACKOFF_BASE_MS: i64 = 1_000;
 /// Longest retry delay.
@@ -111,7 +109,9 @@ async fn settle(
 
 /// Leases and runs the due jobs once; returns how many ran.
 pub async fn run_due(state: &AppState, limit: usize) -> Result<usize, StoreError> {
-    let jobs = state.backends.jobs.lease(state.clock.now(), LEASE_MS, limit).await?;
+    let lease_ms =
+        i64::try_from(state.config.jobs.lease_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+    let jobs = state.backends.jobs.lease(state.clock.now(), lease_ms, limit).await?;
     for job in &jobs {
         let result = run_job(state, job).await;
         match settle(state, job, result).await {
@@ -123,10 +123,13 @@ pub async fn run_due(state: &AppState, limit: usize) -> Result<usize, StoreError
     Ok(jobs.len())
 }
 
-/// Runs jobs until the task is dropped, polling every `idle` when there is nothing to do.
-pub async fn run_worker(state: AppState, idle: Duration) {
+/// Runs jobs until the task is dropped, polling every `jobs.poll_ms` when
+/// there is nothing to do.
+pub async fn run_worker(state: AppState) {
+    let idle = Duration::from_millis(state.config.jobs.poll_ms);
+    let batch = state.config.jobs.batch;
     loop {
-        match run_due(&state, 8).await {
+        match run_due(&state, batch).await {
             Ok(0) => tokio::time::sleep(idle).await,
             Ok(_) => {}
             Err(e) => {

@@ -92,6 +92,7 @@ fn audit_detail(record: &OcrRecord) -> serde_json::Value {
         })
     });
     serde_json::json!({
+        "documentSha256": record.document_sha256,
         "engine": record.engine,
         "latencyMs": record.latency_ms,
         "readable": record.fields.is_some(),
@@ -121,7 +122,8 @@ pub async fn read_document(state: &AppState, id: &VerificationId) -> Result<(), 
     if let Some(done) = state.retry_policy().run(|| ocr.get(id)).await?
         && done.document_sha256 == doc.summary.sha256
     {
-        return Ok(()); // already read (a crash after the record, before the job completed)
+        // already read: a crash came after the record, before the job completed
+        return settle_reading(state, id, &done).await;
     }
     let objects = state.backends.objects.clone();
     let key = ObjectKey::id_upload(*id);
@@ -165,17 +167,35 @@ pub async fn read_document(state: &AppState, id: &VerificationId) -> Result<(), 
         state.metrics.ocr_alerts.get_or_create(&CodeLabels { code: r.clone() }).inc();
     }
     let missing = record.fields.as_ref().map(DocumentFields::missing).unwrap_or_default();
-    if !reasons.is_empty() {
-        let code = reasons.first().map(String::as_str).unwrap_or_default();
-        tracing::warn!(verification_id = %id, step = "document_read", status = "needs_review", error_code = code, missing = ?missing, "document reading needs review");
+    if let Some(code) = reasons.first() {
+        tracing::warn!(verification_id = %id, step = "document_read", status = "needs_review", error_code = %code, missing = ?missing, "document reading needs review");
     }
-    flag_for_review(state, id, &reasons).await?;
+    settle_reading(state, id, &record).await
+}
+
+/// What follows a stored reading: the review flag and the audit record.
+/// Both are idempotent, so a job re-run after a crash completes them once.
+async fn settle_reading(
+    state: &AppState,
+    id: &VerificationId,
+    record: &OcrRecord,
+) -> Result<(), OcrError> {
+    flag_for_review(state, id, &review_reasons(record.fields.as_ref())).await?;
+    let log = state.backends.audit.clone();
+    let audited = state.retry_policy().run(|| log.for_verification(id)).await?.iter().any(|r| {
+        r.event.step == Step::DocumentRead
+            && r.event.detail.get("documentSha256").and_then(|s| s.as_str())
+                == Some(record.document_sha256.as_str())
+    });
+    if audited {
+        return Ok(());
+    }
     let (status, code) = if record.fields.is_some() {
         (StepStatus::Succeeded, None)
     } else {
         (StepStatus::Failed, Some(ErrorCode::DocumentUnreadable))
     };
-    audit(state, Some(*id), Step::DocumentRead, status, code, "system", audit_detail(&record))
+    audit(state, Some(*id), Step::DocumentRead, status, code, "system", audit_detail(record))
         .await?;
     Ok(())
 }

@@ -278,3 +278,195 @@ async fn jobs_dlq_list_and_retry() {
     let o = run(dir.path(), &["jobs", "dlq", "retry", "999"]);
     assert!(!o.status.success());
 }
+
+fn shared_document(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/documents/generated").join(name)
+}
+
+fn ground_truth(image: &str) -> serde_json::Value {
+    let json = shared_document(image).with_extension("json");
+    serde_json::from_slice(&std::fs::read(json).unwrap()).unwrap()
+}
+
+#[test]
+fn document_read_prints_fields_with_confidence_and_source() {
+    let dir = tempfile::tempdir().unwrap();
+    for image in ["dev_000_passport.jpg", "dev_001_driving_licence.jpg"] {
+        let truth = ground_truth(image);
+        let path = shared_document(image).display().to_string();
+        let o = run(dir.path(), &["document", "read", &path, "--json"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let out = json(&o);
+        let fields = &out["fields"];
+        for (ours, theirs) in [
+            ("name", "name"),
+            ("dateOfBirth", "date_of_birth"),
+            ("documentNumber", "document_number"),
+        ] {
+            assert_eq!(fields[ours]["value"], truth["fields"][theirs], "{image} {ours}: {out}");
+            let c = fields[ours]["confidence"].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&c), "{c}");
+        }
+        let source = fields["documentNumber"]["source"].as_str().unwrap();
+        if truth["has_mrz"] == true {
+            assert!(source.starts_with("mrz"), "{out}");
+        } else {
+            assert_eq!(source, "printed", "{out}");
+        }
+    }
+    // a photo of a face is no document: a typed error, exit code 3
+    let face = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/faces/img1.jpg");
+    let o = run(dir.path(), &["document", "read", &face.display().to_string(), "--json"]);
+    assert_eq!(o.status.code(), Some(3), "{}", String::from_utf8_lossy(&o.stdout));
+    assert_eq!(json(&o)["code"], "document_unreadable");
+}
+
+/// A running `kyc serve` on `dir`, its base URL and a secret key.
+struct Served {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Served {
+    fn start(dir: &Path) -> Self {
+        let mut child = kyc(dir, &["serve", "--listen", "127.0.0.1:0"])
+            .env("KYC_JOB_LEASE_SECS", "2")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        assert!(line.starts_with("kyc listening on http://127.0.0.1:"), "{line}");
+        Self { child, base: line.split_whitespace().nth(3).unwrap().to_owned() }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill(); // SIGKILL
+        let _ = self.child.wait();
+    }
+}
+
+async fn document_data(
+    http: &reqwest::Client,
+    base: &str,
+    key: &str,
+    id: &str,
+) -> Option<serde_json::Value> {
+    let r = http.get(format!("{base}/v1/verifications/{id}")).bearer_auth(key).send().await.ok()?;
+    let v: serde_json::Value = r.json().await.ok()?;
+    v.get("documentData").filter(|d| !d.is_null()).cloned()
+}
+
+/// Uploads go through the outbox into the `ocr` job; the server is killed
+/// with SIGKILL while jobs are pending or running, restarted, and every
+/// document is read exactly once: no job lost, none dead, one reading and
+/// one audit record per document, the fields right.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_are_read_exactly_once_across_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let images = [
+        "dev_000_passport.jpg",
+        "dev_001_driving_licence.jpg",
+        "dev_002_passport.jpg",
+        "dev_003_id_card.jpg",
+        "dev_004_driving_licence.jpg",
+        "dev_005_id_card.jpg",
+    ];
+    let http = reqwest::Client::new();
+    let key = json(&run(dir.path(), &["keys", "create", "--kind", "secret", "--json"]))["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut ids = Vec::new();
+    let mut kills = 0;
+    {
+        let served = Served::start(dir.path());
+        let base = served.base.clone();
+        for image in images {
+            let r = http
+                .post(format!("{base}/v1/verifications"))
+                .bearer_auth(&key)
+                .send()
+                .await
+                .unwrap();
+            let created: serde_json::Value = r.json().await.unwrap();
+            let r = http
+                .post(format!("{base}/upload-id"))
+                .bearer_auth(created["clientToken"].as_str().unwrap())
+                .header("content-type", "image/jpeg")
+                .body(std::fs::read(shared_document(image)).unwrap())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "{image}");
+            ids.push(created["verificationId"].as_str().unwrap().to_owned());
+        }
+        // kill -9 as soon as the first document has been read: the rest are
+        // pending or half-done
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        loop {
+            if document_data(&http, &base, &key, &ids[0]).await.is_some() {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "first reading never arrived");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        drop(served);
+        kills += 1;
+    }
+    let pending: i64 = rusqlite::Connection::open(dir.path().join("kyc.db"))
+        .unwrap()
+        .query_row("SELECT count(*) FROM jobs", [], |r| r.get(0))
+        .unwrap();
+    assert!(pending >= 1, "the kill interrupted nothing; the test proves nothing");
+
+    // restart, and kill once more mid-way
+    {
+        let served = Served::start(dir.path());
+        tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+        drop(served);
+        kills += 1;
+    }
+    let served = Served::start(dir.path());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(240);
+    let mut read = vec![None; ids.len()];
+    while read.iter().any(Option::is_none) {
+        assert!(std::time::Instant::now() < deadline, "not all documents were read: {read:?}");
+        for (i, id) in ids.iter().enumerate() {
+            if read[i].is_none() {
+                read[i] = document_data(&http, &served.base, &key, id).await;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    drop(served);
+    assert_eq!(kills, 2);
+
+    for (image, data) in images.iter().zip(&read) {
+        let data = data.as_ref().unwrap();
+        let truth = ground_truth(image);
+        assert_eq!(data["name"]["value"], truth["fields"]["name"], "{image}: {data}");
+        assert_eq!(data["dateOfBirth"]["value"], truth["fields"]["date_of_birth"], "{image}");
+        assert_eq!(data["documentNumber"]["value"], truth["fields"]["document_number"], "{image}");
+    }
+    let db = rusqlite::Connection::open(dir.path().join("kyc.db")).unwrap();
+    let count = |sql: &str| db.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+    assert_eq!(count("SELECT count(*) FROM jobs"), 0, "every job completed");
+    assert_eq!(count("SELECT count(*) FROM dead_jobs"), 0, "no job dead-lettered");
+    assert_eq!(count("SELECT count(*) FROM kyc_ocr_data"), ids.len() as i64);
+    let o = run(dir.path(), &["audit", "verify", "--json"]);
+    assert_eq!(json(&o)["ok"], true, "{}", json(&o));
+    for id in &ids {
+        let reads: i64 = db
+            .query_row(
+                "SELECT count(*) FROM audit_log WHERE verification_id = ?1 AND event LIKE '%document_read%'",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(reads, 1, "{id}: one document_read audit record");
+    }
+}
