@@ -51,8 +51,9 @@ impl Default for DecisionPolicy {
         Self {
             face_match_threshold: 85.0,
             face_reject_below: 60.0,
-            screening_match: 0.95,
-            screening_review: 0.8,
+            // the embedded screening engine's calibration (kyc-screening README)
+            screening_match: 0.92,
+            screening_review: 0.81,
         }
     }
 }
@@ -111,6 +112,17 @@ pub struct Decision {
     pub reasons: Vec<Reason>,
 }
 
+/// The sanctions outcome of a screening whose best match scored `best`
+/// (`None`: no match at all).
+pub fn sanctions_status(best: Option<f32>, p: &DecisionPolicy) -> crate::api::v1::SanctionsStatus {
+    use crate::api::v1::SanctionsStatus;
+    match best {
+        Some(s) if s >= p.screening_match => SanctionsStatus::Match,
+        Some(s) if s >= p.screening_review => SanctionsStatus::PotentialMatch,
+        _ => SanctionsStatus::Clear,
+    }
+}
+
 /// Decides. Rejection beats review, review beats pending, pending beats approval.
 pub fn decide(e: &Evidence, p: &DecisionPolicy) -> Decision {
     let mut reject = vec![];
@@ -155,6 +167,23 @@ pub fn decide(e: &Evidence, p: &DecisionPolicy) -> Decision {
         (Verdict::Approved, vec![])
     };
     Decision { verdict, reasons }
+}
+
+#[cfg(test)]
+mod sanctions_tests {
+    use super::*;
+    use crate::api::v1::SanctionsStatus;
+
+    #[test]
+    fn sanctions_status_follows_the_thresholds() {
+        let p = DecisionPolicy::default();
+        assert_eq!(sanctions_status(None, &p), SanctionsStatus::Clear);
+        assert_eq!(sanctions_status(Some(0.5), &p), SanctionsStatus::Clear);
+        assert_eq!(sanctions_status(Some(p.screening_review), &p), SanctionsStatus::PotentialMatch);
+        assert_eq!(sanctions_status(Some(0.9), &p), SanctionsStatus::PotentialMatch);
+        assert_eq!(sanctions_status(Some(p.screening_match), &p), SanctionsStatus::Match);
+        assert_eq!(sanctions_status(Some(1.0), &p), SanctionsStatus::Match);
+    }
 }
 
 #[cfg(test)]

@@ -19,4 +19,4 @@ pub use score::{
     Components, CountryAgreement, DobAgreement, ListedRef, Match, Policy, Query, ScreeningResult,
     Status,
 };
-pub use snapshot::{read_snapshot, write_snapshot};
+pub use snapshot::{decode_snapshot, read_snapshot, shipped_snapshot, write_snapshot};

@@ -62,6 +62,20 @@ pub fn write_snapshot(
 /// Reads a snapshot written by [`write_snapshot`].
 pub fn read_snapshot(path: &Path) -> Result<SnapshotFile> {
     let bytes = std::fs::read(path).map_err(|e| ScreeningError::io(path, e))?;
+    decode_snapshot(&bytes, path)
+}
+
+/// The snapshot shipped in this crate (`data/lists-snapshot.bin`: the
+/// redistributable lists, dated and labelled), so that screening works out of
+/// the box. It is a snapshot, not the current lists: update with the
+/// publishers' files.
+pub fn shipped_snapshot() -> Result<SnapshotFile> {
+    static SHIPPED: &[u8] = include_bytes!("../data/lists-snapshot.bin");
+    decode_snapshot(SHIPPED, Path::new("<shipped lists-snapshot.bin>"))
+}
+
+/// Decodes the bytes of a snapshot file; `path` names it in errors.
+pub fn decode_snapshot(bytes: &[u8], path: &Path) -> Result<SnapshotFile> {
     let corrupt =
         |reason: String| ScreeningError::SnapshotCorrupt { path: path.to_owned(), reason };
     let Some(body) = bytes.strip_prefix(MAGIC.as_slice()) else {

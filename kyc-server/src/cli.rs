@@ -63,6 +63,55 @@ pub enum Command {
     #[cfg(feature = "ocr-onnx")]
     #[command(subcommand)]
     Document(DocumentCommand),
+    /// Manage the sanctions lists of the embedded screener.
+    #[command(subcommand)]
+    Lists(ListsCommand),
+    /// Screen names against the sanctions lists.
+    Screen {
+        /// The full name.
+        #[arg(long, required_unless_present = "batch", conflicts_with = "batch")]
+        name: Option<String>,
+        /// Date of birth, YYYY-MM-DD or YYYY.
+        #[arg(long)]
+        dob: Option<String>,
+        /// Nationality, ISO 3166 code or country name.
+        #[arg(long)]
+        country: Option<String>,
+        /// A JSON Lines file, one `{"name", "dob"?, "country"?}` per line; one
+        /// result per line out, in order (`-` for standard input).
+        #[arg(long, value_name = "FILE")]
+        batch: Option<PathBuf>,
+        /// Output format.
+        #[command(flatten)]
+        out: Output,
+    },
+}
+
+/// `kyc lists …`
+#[derive(Debug, Subcommand)]
+pub enum ListsCommand {
+    /// Parse the publishers' files in DIR (OFAC CSV, UN XML, EU FSF XML, UK
+    /// CSV/XML), build the index, swap it in, and queue re-screening.
+    Import {
+        /// Directory of list files (two levels deep).
+        dir: PathBuf,
+        /// Output format.
+        #[command(flatten)]
+        out: Output,
+    },
+    /// Sources, versions, entry counts and dates of the lists in service.
+    Info {
+        /// Output format.
+        #[command(flatten)]
+        out: Output,
+    },
+    /// Download the configured sources (`[screening] sources`), verify, swap, re-screen.
+    #[cfg(feature = "http-client")]
+    Update {
+        /// Output format.
+        #[command(flatten)]
+        out: Output,
+    },
 }
 
 /// `kyc document …`
@@ -203,14 +252,14 @@ pub enum KindArg {
     Publishable,
 }
 
-fn print_line(s: &str) -> anyhow::Result<()> {
+pub(crate) fn print_line(s: &str) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{s}")?;
     out.flush()?;
     Ok(())
 }
 
-fn env_lookup(name: &str) -> Option<String> {
+pub(crate) fn env_lookup(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
@@ -255,6 +304,16 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Face(cmd) => face(&load_config(&cli, None)?, cmd).await,
         #[cfg(feature = "ocr-onnx")]
         Command::Document(cmd) => document(cmd),
+        Command::Lists(cmd) => crate::cli_screening::lists(&load_config(&cli, None)?, cmd).await,
+        Command::Screen { name, dob, country, batch, out } => {
+            let query = name.as_ref().map(|n| crate::backend::screening::ScreeningQuery {
+                name: n.clone(),
+                date_of_birth: dob.clone(),
+                country: country.clone(),
+            });
+            crate::cli_screening::screen(&load_config(&cli, None)?, query, batch.as_deref(), *out)
+                .await
+        }
     }
 }
 
@@ -302,7 +361,7 @@ async fn dlq(config: &ServerConfig, cmd: &DlqCommand) -> anyhow::Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
-fn open_db(config: &ServerConfig) -> anyhow::Result<Arc<Database>> {
+pub(crate) fn open_db(config: &ServerConfig) -> anyhow::Result<Arc<Database>> {
     prepare_data_dir(config)?;
     Ok(Database::open(&config.data_dir.join("kyc.db"), config.storage.durability)?)
 }

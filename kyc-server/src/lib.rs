@@ -6,6 +6,8 @@ pub mod auth;
 pub mod backend;
 pub mod breaker;
 pub mod cli;
+#[cfg(feature = "local")]
+mod cli_screening;
 pub mod clock;
 pub mod config;
 pub mod cpu_pool;
@@ -14,6 +16,8 @@ pub mod error;
 #[cfg(any(test, feature = "testing"))]
 pub mod fixtures;
 pub mod limits;
+#[cfg(feature = "local")]
+pub mod lists;
 pub mod retry;
 pub mod service;
 mod state;

@@ -79,6 +79,9 @@ pub enum StartupError {
     #[cfg(feature = "face-onnx")]
     #[error("face engine: {0}")]
     Face(#[from] crate::backend::local::face::FaceLoadError),
+    /// The screener could not be set up (lists file, provider settings).
+    #[error("screening: {0}")]
+    Screening(String),
     /// The document reader's models could not be loaded.
     #[cfg(feature = "ocr-onnx")]
     #[error(transparent)]
@@ -108,6 +111,8 @@ pub struct AppState {
     pub face_breaker: Arc<CircuitBreaker>,
     /// The document reader (OCR).
     pub document: Arc<dyn crate::backend::document::DocumentReader>,
+    /// The sanctions screener.
+    pub screener: Arc<dyn crate::backend::screening::Screener>,
     /// A fixed gesture sequence instead of random ones: only settable in
     /// tests or in builds with the `danger-fixed-challenge` feature.
     pub(crate) fixed_challenge: Option<Vec<kyc_core::challenge::Gesture>>,
@@ -159,6 +164,7 @@ impl AppState {
             face: Arc::new(NoFaceEngine),
             face_breaker,
             document: Arc::new(crate::backend::document::NoDocumentReader),
+            screener: Arc::new(crate::backend::screening::NoScreener),
             fixed_challenge: None,
         }
     }
@@ -175,6 +181,12 @@ impl AppState {
         reader: Arc<dyn crate::backend::document::DocumentReader>,
     ) -> Self {
         self.document = reader;
+        self
+    }
+
+    /// Uses `screener` for sanctions screening.
+    pub fn with_screener(mut self, screener: Arc<dyn crate::backend::screening::Screener>) -> Self {
+        self.screener = screener;
         self
     }
 
@@ -249,7 +261,9 @@ mod local_state {
         pub fn open(config: &ServerConfig, master: Arc<MasterKey>) -> Result<Self, StartupError> {
             prepare_data_dir(config)?;
             let db = Database::open(&config.data_dir.join("kyc.db"), config.storage.durability)?;
-            let ocr_key = crate::crypto::DataKey::from_bytes(master.derive(b"kyc-ocr-data-v1"));
+            let ocr_key = crate::crypto::DataKey::from_bytes(
+                master.derive(crate::backend::local::ocr_data::OCR_DATA_KEY_LABEL),
+            );
             let objects = LocalObjectStore::open(&config.data_dir, master)?;
             Ok(Self {
                 backends: Backends {
@@ -303,7 +317,11 @@ mod local_state {
                 });
                 state.with_document_reader(Arc::new(reader))
             };
-            Ok((state, local))
+            let screener = crate::backend::screening::from_config(
+                &state.config,
+                std::env::var(crate::config::EnvVars::SCREENING_API_KEY).ok(),
+            )?;
+            Ok((state.with_screener(screener), local))
         }
     }
 }

@@ -96,6 +96,9 @@ pub struct Metrics {
     pub ocr_latency: Histogram,
     /// `kyc_ocr_alerts_total{code}`: readings that need review (`fields_missing`, …).
     pub ocr_alerts: Family<CodeLabels, Counter>,
+    /// `kyc_sanctions_flags_total{code}` (the workstreams' `SanctionsFlags`):
+    /// screenings that came out `potential_match` or `match`.
+    pub sanctions_flags: Family<CodeLabels, Counter>,
 }
 
 /// Labels by reason.
@@ -138,6 +141,12 @@ impl Metrics {
         let jobs = Family::<JobLabels, Counter>::default();
         let ocr_latency = Histogram::new(exponential_buckets(0.05, 1.6, 14));
         let ocr_alerts = Family::<CodeLabels, Counter>::default();
+        let sanctions_flags = Family::<CodeLabels, Counter>::default();
+        registry.register(
+            "sanctions_flags",
+            "Screenings flagged potential_match or match (SanctionsFlags)",
+            sanctions_flags.clone(),
+        );
         registry.register(
             "ocr_latency_seconds",
             "Time to read one document (OCRLatency)",
@@ -191,6 +200,7 @@ impl Metrics {
             verifications_erased,
             ocr_latency,
             ocr_alerts,
+            sanctions_flags,
             liveness_fail_reasons,
             liveness_frames,
             jobs,

@@ -57,6 +57,8 @@ pub enum Step {
     FaceMatch,
     /// Reading the document's fields (OCR).
     DocumentRead,
+    /// Sanctions and watchlist screening.
+    Screening,
 }
 
 impl Step {
@@ -68,6 +70,7 @@ impl Step {
             Self::Retention => "retention",
             Self::Liveness => "liveness",
             Self::DocumentRead => "document_read",
+            Self::Screening => "screening",
             Self::FaceMatch => "face_match",
         }
     }
@@ -257,11 +260,70 @@ pub struct VerificationView {
     /// The fields read from the document, once read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document_data: Option<crate::document::fields::DocumentFields>,
+    /// The sanctions screening of the name and date of birth read, once screened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screening: Option<ScreeningSummary>,
     /// A person should look at this verification (e.g. document fields missing).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub needs_review: bool,
     /// What happened so far, oldest first.
     pub timeline: Vec<TimelineEntry>,
+}
+
+/// The outcome of sanctions screening.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SanctionsStatus {
+    /// Nothing at or above the review threshold.
+    Clear,
+    /// A person must review the matches.
+    PotentialMatch,
+    /// A match above the match threshold.
+    Match,
+}
+
+impl SanctionsStatus {
+    /// The status as its stable `snake_case` string (for logs and metrics).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Clear => "clear",
+            Self::PotentialMatch => "potential_match",
+            Self::Match => "match",
+        }
+    }
+}
+
+/// One listed entry a screening matched (public list data, not the subject's).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SanctionsMatch {
+    /// The list: `ofac`, `ofac_cons`, `un`, `eu`, `uk`, or a provider's source name.
+    pub source: String,
+    /// The list's own identifier of the entry.
+    pub id: String,
+    /// The listed name (primary or alias) that matched.
+    pub name: String,
+    /// Score in 0–1.
+    pub score: f32,
+    /// A readable account of the score.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<String>,
+}
+
+/// The latest screening of a verification.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScreeningSummary {
+    /// The outcome, decided by the decision policy from the match scores.
+    pub sanctions_status: SanctionsStatus,
+    /// The matches at or above the review threshold, best first.
+    pub matches: Vec<SanctionsMatch>,
+    /// When it was screened.
+    pub screened_at: Timestamp,
+    /// Which screener (`embedded` or a provider's name).
+    pub provider: String,
+    /// The version of the lists screened against.
+    pub lists_version: String,
 }
 
 /// The coarse liveness status a client sees.
@@ -567,6 +629,7 @@ mod tests {
             }),
             liveness: None,
             document_data: None,
+            screening: None,
             needs_review: false,
             timeline: vec![
                 TimelineEntry {

@@ -21,6 +21,7 @@
 pub mod document;
 pub mod face;
 pub mod memory;
+pub mod screening;
 
 #[cfg(feature = "local")]
 pub mod local;

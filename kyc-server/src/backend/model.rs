@@ -57,6 +57,8 @@ pub enum ObjectKind {
     LiveFrame(FrameId),
     /// The document reader's raw output (JSON).
     OcrRaw,
+    /// The screener's full answer (JSON).
+    ScreeningRaw,
 }
 
 /// The key of a stored object. Built only from typed parts, so it can never
@@ -86,12 +88,20 @@ impl ObjectKey {
         Self { verification_id, kind: ObjectKind::OcrRaw }
     }
 
+    /// `kyc-screening-raw/{verificationId}.json`.
+    pub const fn screening_raw(verification_id: VerificationId) -> Self {
+        Self { verification_id, kind: ObjectKind::ScreeningRaw }
+    }
+
     /// The object's path, e.g. `kyc-id-uploads/{verificationId}.jpg`.
     pub fn path(&self) -> String {
         match &self.kind {
             ObjectKind::IdUpload => format!("kyc-id-uploads/{}.jpg", self.verification_id),
             ObjectKind::LiveFrame(f) => format!("kyc-live-frames/{}/{f}.jpg", self.verification_id),
             ObjectKind::OcrRaw => format!("kyc-ocr-raw/{}.json", self.verification_id),
+            ObjectKind::ScreeningRaw => {
+                format!("kyc-screening-raw/{}.json", self.verification_id)
+            }
         }
     }
 }
@@ -183,6 +193,9 @@ pub struct Verification {
     /// Why, as stable codes (e.g. `fields_missing`).
     #[serde(default)]
     pub review_reasons: Vec<String>,
+    /// The latest sanctions screening.
+    #[serde(default)]
+    pub screening: Option<kyc_core::api::v1::ScreeningSummary>,
 }
 
 /// A claim on a verification's document slot by one upload (by content hash).
@@ -266,6 +279,7 @@ pub fn verification_prefixes(id: &VerificationId) -> Vec<String> {
         ObjectKey::id_upload(*id).path(),
         format!("kyc-live-frames/{id}/"),
         ObjectKey::ocr_raw(*id).path(),
+        ObjectKey::screening_raw(*id).path(),
     ]
 }
 

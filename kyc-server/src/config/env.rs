@@ -36,6 +36,8 @@ impl EnvVars {
     pub const SWEEP_INTERVAL_SECS: &'static str = "KYC_SWEEP_INTERVAL_SECS";
     /// `jobs.lease_secs`: how long a worker holds a job before another may take it.
     pub const JOB_LEASE_SECS: &'static str = "KYC_JOB_LEASE_SECS";
+    /// The screening provider's API key (`screening.http.api_key_file` otherwise).
+    pub const SCREENING_API_KEY: &'static str = "KYC_SCREENING_API_KEY";
     /// `storage.durability`: `full` (default) or `normal`.
     pub const DURABILITY: &'static str = "KYC_DURABILITY";
     /// `danger_allow_plain_http_on_non_loopback`: serve plain HTTP on a public address
@@ -63,6 +65,7 @@ impl EnvVars {
         Self::MAX_UPLOAD_BYTES,
         Self::SWEEP_INTERVAL_SECS,
         Self::JOB_LEASE_SECS,
+        Self::SCREENING_API_KEY,
         Self::DURABILITY,
         Self::DANGER_ALLOW_PLAIN_HTTP,
         Self::DANGER_FIXED_CHALLENGE,

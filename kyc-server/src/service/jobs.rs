@@ -7,6 +7,7 @@
 use super::{
     liveness::{FACE_MATCH_JOB, FaceMatchError, complete_face_match},
     ocr::{OCR_JOB, read_document},
+    screening::{SCREEN_JOB, screen_verification},
 };
 use crate::{
     AppState,
@@ -38,6 +39,10 @@ pub fn backoff_ms(attempts: u32) -> i64 {
     rand::rng().random_range(cap / 2..=cap)
 }
 
+fn verification_id(job: &Job) -> Option<kyc_core::VerificationId> {
+    job.payload.get("verificationId").and_then(|s| s.as_str()).and_then(|s| s.parse().ok())
+}
+
 async fn run_job(state: &AppState, job: &Job) -> Result<(), JobFailure> {
     match job.kind.as_str() {
         FACE_MATCH_JOB => {
@@ -60,18 +65,24 @@ async fn run_job(state: &AppState, job: &Job) -> Result<(), JobFailure> {
             }
         }
         OCR_JOB => {
-            let id = job
-                .payload
-                .get("verificationId")
-                .and_then(|s| s.as_str())
-                .and_then(|s| s.parse::<kyc_core::VerificationId>().ok());
-            let Some(id) = id else {
+            let Some(id) = verification_id(job) else {
                 return Err(JobFailure {
                     message: "payload has no verificationId".into(),
                     retryable: false,
                 });
             };
             read_document(state, &id)
+                .await
+                .map_err(|e| JobFailure { message: e.to_string(), retryable: e.is_retryable() })
+        }
+        SCREEN_JOB => {
+            let Some(id) = verification_id(job) else {
+                return Err(JobFailure {
+                    message: "payload has no verificationId".into(),
+                    retryable: false,
+                });
+            };
+            screen_verification(state, &id)
                 .await
                 .map_err(|e| JobFailure { message: e.to_string(), retryable: e.is_retryable() })
         }

@@ -6,6 +6,7 @@ pub mod jobs;
 pub mod liveness;
 pub mod ocr;
 pub mod retention;
+pub mod screening;
 pub mod upload;
 pub mod verifications;
 

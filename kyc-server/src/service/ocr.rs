@@ -181,6 +181,13 @@ async fn settle_reading(
     record: &OcrRecord,
 ) -> Result<(), OcrError> {
     flag_for_review(state, id, &review_reasons(record.fields.as_ref())).await?;
+    if record.fields.as_ref().is_some_and(|f| f.name.is_some()) {
+        // the next link of the chain: screening (idempotent per lists version)
+        let job =
+            super::screening::screen_job(id, &state.screener.lists_version(), state.clock.now());
+        let jobs = state.backends.jobs.clone();
+        state.retry_policy().run(|| jobs.enqueue(&job)).await?;
+    }
     let log = state.backends.audit.clone();
     let audited = state.retry_policy().run(|| log.for_verification(id)).await?.iter().any(|r| {
         r.event.step == Step::DocumentRead

@@ -55,6 +55,7 @@ pub async fn create(
         failed_liveness_attempts: 0,
         needs_review: false,
         review_reasons: Vec::new(),
+        screening: None,
     };
     let claim = match idempotency_key {
         Some(k) => {
@@ -137,6 +138,7 @@ pub async fn view(state: &AppState, id: &VerificationId) -> Result<VerificationV
     Ok(VerificationView {
         document_data: reading.and_then(|r| r.fields),
         needs_review: v.needs_review,
+        screening: v.screening,
         verification_id: v.id,
         status: v.status,
         created_at: v.created_at,

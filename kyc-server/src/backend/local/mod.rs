@@ -9,7 +9,7 @@ mod liveness;
 mod object_store;
 #[cfg(feature = "ocr-onnx")]
 pub mod ocr;
-mod ocr_data;
+pub mod ocr_data;
 #[cfg(any(feature = "face-onnx", feature = "ocr-onnx"))]
 pub(crate) mod onnx;
 mod stores;

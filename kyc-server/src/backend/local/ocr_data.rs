@@ -19,10 +19,35 @@ pub struct SqliteOcrDataStore {
     key: Arc<DataKey>,
 }
 
+/// The label the records' key is derived from the master key with.
+pub const OCR_DATA_KEY_LABEL: &[u8] = b"kyc-ocr-data-v1";
+
 impl SqliteOcrDataStore {
     /// A store over `db`, sealing records with `key`.
     pub fn new(db: Arc<Database>, key: DataKey) -> Self {
         Self { db, key: Arc::new(key) }
+    }
+
+    /// Verifications with a reading still kept at `now` (for re-screening
+    /// when the lists change).
+    pub async fn live_ids(
+        &self,
+        now: kyc_core::Timestamp,
+    ) -> Result<Vec<VerificationId>, StoreError> {
+        let now = now.unix_millis();
+        self.db
+            .read(move |c| {
+                let mut stmt = c
+                    .prepare("SELECT verification_id FROM kyc_ocr_data WHERE expires_at > ?1")
+                    .map_err(sql_err)?;
+                let ids = stmt
+                    .query_map([now], |r| r.get::<_, String>(0))
+                    .map_err(sql_err)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                    .map_err(sql_err)?;
+                Ok(ids.iter().filter_map(|s| s.parse().ok()).collect())
+            })
+            .await
     }
 }
 

@@ -43,6 +43,7 @@ pub fn sample_verification(id: VerificationId, expires_at: Timestamp) -> Verific
         failed_liveness_attempts: 0,
         needs_review: false,
         review_reasons: Vec::new(),
+        screening: None,
     }
 }
 
