@@ -217,7 +217,7 @@ async fn submit_frame_throughput(secs: u64, clients: usize) -> serde_json::Value
             .flat_map(|c| clip(c).into_iter().map(|f| f.0))
             .collect(),
     );
-    let http = reqwest::Client::new();
+    let http = kyc_server::util::http_client_builder().build().unwrap();
     let sent = Arc::new(Mutex::new(Vec::<f64>::new()));
     let deadline = Instant::now() + Duration::from_secs(secs);
     let idle_rss = rss_mb(pid, "VmRSS:");

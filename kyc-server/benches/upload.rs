@@ -179,7 +179,8 @@ async fn run_set(
     let server = start_server();
     let pid = server.child.id();
     let key = secret_key(server.data.path());
-    let http = reqwest::Client::builder().pool_max_idle_per_host(clients).build().unwrap();
+    let http =
+        kyc_server::util::http_client_builder().pool_max_idle_per_host(clients).build().unwrap();
     let idle_rss = rss_kb(pid, "VmRSS:");
 
     // verifications are created before the timed window, so it measures uploads alone

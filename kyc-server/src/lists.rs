@@ -165,8 +165,7 @@ pub async fn update(
     let staging = base.join(format!(".download-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
     let result = async {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
+        let client = crate::util::http_client_builder()
             .https_only(!sc.danger_allow_plain_http_loopback)
             .timeout(std::time::Duration::from_secs(300))
             .build()

@@ -25,3 +25,11 @@ pub async fn join_all<F: Future>(futs: impl IntoIterator<Item = F>) -> Vec<F::Ou
     .await;
     outputs.into_iter().flatten().collect()
 }
+
+/// An HTTP client builder on rustls with the ring crypto provider (installed
+/// process-wide on first use). Every outbound client starts here.
+#[cfg(feature = "http-client")]
+pub fn http_client_builder() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+}

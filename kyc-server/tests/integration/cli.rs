@@ -143,7 +143,7 @@ async fn serve_prints_where_it_listens_and_tools_run_beside_it() {
     let result = async {
         assert!(line.starts_with("kyc listening on http://127.0.0.1:"), "{line}");
         let base = line.split_whitespace().nth(3).unwrap().to_owned();
-        let http = reqwest::Client::new();
+        let http = kyc_server::util::http_client_builder().build().unwrap();
         assert_eq!(http.get(format!("{base}/healthz")).send().await.unwrap().status(), 200);
 
         // a key created by the CLI while the server runs works at once
@@ -375,7 +375,7 @@ async fn uploads_are_read_exactly_once_across_kill_9() {
         "dev_004_driving_licence.jpg",
         "dev_005_id_card.jpg",
     ];
-    let http = reqwest::Client::new();
+    let http = kyc_server::util::http_client_builder().build().unwrap();
     let key = json(&run(dir.path(), &["keys", "create", "--kind", "secret", "--json"]))["key"]
         .as_str()
         .unwrap()
@@ -469,4 +469,159 @@ async fn uploads_are_read_exactly_once_across_kill_9() {
             .unwrap();
         assert_eq!(reads, 1, "{id}: one document_read audit record");
     }
+    // screening followed each reading (the embedded engine over the shipped snapshot)
+    let screened: i64 = db
+        .query_row("SELECT count(*) FROM audit_log WHERE event LIKE '%\"screening\"%'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(screened, ids.len() as i64, "one screening audit record per verification");
+
+    // new lists: every verification still kept is queued for re-screening
+    let sanctions = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/sanctions");
+    let o = run(dir.path(), &["lists", "import", &sanctions.display().to_string(), "--json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    assert_eq!(json(&o)["rescreensQueued"], ids.len());
+    assert_eq!(count("SELECT count(*) FROM jobs WHERE kind = 'screen'"), ids.len() as i64);
+}
+
+#[test]
+fn screen_one_name_and_a_batch_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(dir.path(), &["screen", "--name", "Kim Jong Un", "--json"]);
+    assert!(o.status.success());
+    let r = json(&o);
+    assert_eq!(r["status"], "match", "{r}");
+    assert_eq!(
+        (r["matches"][0]["source"].as_str(), r["matches"][0]["id"].as_str()),
+        (Some("ofac"), Some("20157"))
+    );
+    assert!(r["matches"][0]["score"].as_f64().unwrap() >= 0.92);
+
+    let batch = dir.path().join("in.jsonl");
+    std::fs::write(
+        &batch,
+        "{\"name\": \"Kim Jong Un\"}\n{\"name\": \"Joh Smith\", \"dob\": \"1980-01-01\"}\nnot json\n{\"name\": \"ALI, Hassan\", \"country\": \"IQ\"}\n",
+    )
+    .unwrap();
+    let o = run(dir.path(), &["screen", "--batch", &batch.display().to_string(), "--json"]);
+    assert!(o.status.success());
+    let lines: Vec<serde_json::Value> = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let statuses: Vec<&str> = lines.iter().map(|l| l["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses[..3], ["match", "clear", "error"], "{lines:?}");
+    assert_eq!(lines[2]["code"], "invalid_query");
+    assert_ne!(statuses[3], "clear");
+    assert_eq!(lines.len(), 4);
+}
+
+/// Serves the shared list files, and a truncated UN list, on loopback.
+async fn list_server() -> String {
+    use axum::{extract::Path as UrlPath, http::StatusCode, routing::get};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/sanctions");
+    let files = move |UrlPath(path): UrlPath<String>| {
+        let root = root.clone();
+        async move {
+            let (path, truncate) = match path.strip_prefix("truncated/") {
+                Some(p) => (p.to_owned(), true),
+                None => (path, false),
+            };
+            match std::fs::read(root.join(&path)) {
+                Ok(mut b) if !path.contains("..") => {
+                    if truncate {
+                        b.truncate(b.len() / 2);
+                    }
+                    (StatusCode::OK, b)
+                }
+                _ => (StatusCode::NOT_FOUND, Vec::new()),
+            }
+        }
+    };
+    let router = axum::Router::new().route("/files/{*path}", get(files));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    format!("http://{addr}/files")
+}
+
+fn sources_toml(base: &str, un: &str) -> String {
+    let mut t = String::from("[screening]\ndanger_allow_plain_http_loopback = true\n");
+    for (path, file) in [
+        ("ofac_sdn/sdn.csv", "ofac_sdn/sdn.csv"),
+        ("ofac_sdn/add.csv", "ofac_sdn/add.csv"),
+        ("ofac_sdn/alt.csv", "ofac_sdn/alt.csv"),
+        (un, "un/consolidated.xml"),
+    ] {
+        t.push_str(&format!("[[screening.sources]]\nurl = \"{base}/{path}\"\nfile = \"{file}\"\n"));
+    }
+    t
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_import_info_update_and_a_malformed_update_keeps_the_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let info = json(&run(dir.path(), &["lists", "info", "--json"]));
+    assert_eq!(info["origin"], "shipped_snapshot", "{info}");
+    assert!(info["snapshot"].as_str().unwrap().contains("snapshot"));
+    let sources: Vec<&str> = info["info"]["lists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources.len(), 4, "{sources:?}: the redistributable lists, not the derived EU CSV");
+    assert!(!sources.contains(&"eu"));
+
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/sanctions");
+    let o = run(dir.path(), &["lists", "import", &shared.display().to_string(), "--json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    let imported = json(&o);
+    assert!(imported["info"]["lists"].as_array().unwrap().iter().any(|l| l["source"] == "eu"));
+    let info = json(&run(dir.path(), &["lists", "info", "--json"]));
+    assert_eq!((info["origin"].as_str(), &info["version"]), (Some("index"), &imported["version"]));
+
+    // update from the "publishers" (a local server)
+    let base = list_server().await;
+    std::fs::write(dir.path().join("kyc.toml"), sources_toml(&base, "un/consolidated.xml"))
+        .unwrap();
+    let o = run(dir.path(), &["lists", "update", "--json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    let updated = json(&o);
+    let lists: Vec<&str> = updated["info"]["lists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(lists, ["ofac", "un"], "{updated}");
+    assert_ne!(updated["version"], imported["version"]);
+    let served = json(&run(dir.path(), &["screen", "--name", "Kim Jong Un", "--json"]));
+    assert_eq!(served["listsVersion"], updated["version"], "screening uses the swapped index");
+
+    // a truncated file: rejected with a precise error, the index stays
+    std::fs::write(
+        dir.path().join("kyc.toml"),
+        sources_toml(&base, "truncated/un/consolidated.xml"),
+    )
+    .unwrap();
+    let o = run(dir.path(), &["lists", "update", "--json"]);
+    assert_eq!(o.status.code(), Some(3));
+    let err = json(&o);
+    assert!(err["code"].as_str().unwrap().starts_with("list_"), "{err}");
+    assert!(err["message"].as_str().unwrap().contains("consolidated.xml"), "{err}");
+    let info = json(&run(dir.path(), &["lists", "info", "--json"]));
+    assert_eq!(info["version"], updated["version"]);
+    // a missing file (404) likewise
+    std::fs::write(dir.path().join("kyc.toml"), sources_toml(&base, "un/missing.xml")).unwrap();
+    let o = run(dir.path(), &["lists", "update", "--json"]);
+    assert_eq!(json(&o)["code"], "list_download_failed");
+    assert_eq!(json(&run(dir.path(), &["lists", "info", "--json"]))["version"], updated["version"]);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("lists"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(leftovers, ["index.bin"], "no staging directories left behind");
 }

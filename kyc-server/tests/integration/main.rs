@@ -9,6 +9,7 @@ mod cli;
 mod limits;
 mod liveness;
 mod openapi;
+mod screening;
 mod storage;
 mod upload;
 mod verifications;

@@ -93,8 +93,7 @@ impl HttpScreener {
         if api_key.trim().is_empty() {
             return Err("the screening provider's API key is empty".to_owned());
         }
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
+        let client = crate::util::http_client_builder()
             .timeout(Duration::from_millis(config.timeout_ms))
             .https_only(!config.danger_allow_plain_http_loopback)
             .build()
