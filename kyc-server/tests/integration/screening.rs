@@ -129,13 +129,22 @@ async fn searches(
 ) -> (StatusCode, Json<serde_json::Value>) {
     p.calls.fetch_add(1, Ordering::SeqCst);
     let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-    p.seen.lock().unwrap().push((auth, body));
+    p.seen.lock().unwrap().push((auth, body.clone()));
     let next = {
         let mut s = p.script.lock().unwrap();
         if s.is_empty() { 200 } else { s.remove(0) }
     };
     if next != 200 {
         return (StatusCode::from_u16(next).unwrap(), Json(serde_json::json!({"message": "nope"})));
+    }
+    let listed = body["search_term"].as_str().is_some_and(|t| t.contains("Ivan"));
+    if !listed {
+        return (
+            StatusCode::OK,
+            Json(
+                serde_json::json!({"content": {"data": {"id": 78, "ref": "1700-abd", "total_hits": 0, "hits": []}}}),
+            ),
+        );
     }
     let answer = serde_json::json!({"content": {"data": {"id": 77, "ref": "1700-abc", "total_hits": 2, "hits": [
         {"doc": {"id": "N0TREAL", "name": "Ivan Example", "sources": ["ofac-sdn-list"]}, "score": 0.83, "match_types": ["name_fuzzy"]},
@@ -207,6 +216,14 @@ async fn the_provider_adapter_does_not_retry_4xx_and_gives_up_retryably_on_5xx()
     assert!(e.is_retryable());
     let e = adapter(&url).screen(&ScreeningQuery::default()).await.unwrap_err();
     assert!(matches!(e, ProviderError::Rejected(_)));
+}
+
+#[tokio::test]
+async fn both_screeners_pass_the_conformance_suite() {
+    use kyc_server::backend::testing::screener_suite;
+    screener_suite(shipped().as_ref(), "Kim Jong Un", "Zzyzx Qwertyuiop").await;
+    let (_p, url) = provider(vec![]).await;
+    screener_suite(&adapter(&url), "Ivan Example", "Zzyzx Qwertyuiop").await;
 }
 
 #[test]

@@ -525,6 +525,42 @@ pub async fn ocr_data_suite(store: &dyn OcrDataStore) {
 }
 
 /// Runs every suite against one set of backends.
+/// The [`Screener`](super::screening::Screener) contract: `listed` is a
+/// name the screener's lists hold, `unlisted` one they do not.
+pub async fn screener_suite(s: &dyn super::screening::Screener, listed: &str, unlisted: &str) {
+    use super::screening::ScreeningQuery;
+    let q = |name: &str| ScreeningQuery { name: name.to_owned(), ..Default::default() };
+    let empty = s.screen(&q("  ")).await.unwrap_err();
+    assert!(matches!(empty, ProviderError::Rejected(_)), "an empty name is rejected: {empty:?}");
+
+    let hit = s.screen(&q(listed)).await.unwrap();
+    assert!(!hit.matches.is_empty(), "{listed} is listed");
+    assert!(
+        hit.matches
+            .iter()
+            .all(|m| (0.0..=1.0).contains(&m.score) && !m.id.is_empty() && !m.source.is_empty())
+    );
+    assert!(hit.matches.windows(2).all(|w| w[0].score >= w[1].score), "best first");
+    assert_eq!(hit.best_score(), hit.matches.first().map(|m| m.score));
+    assert_eq!(hit.provider, s.name());
+    assert!(!hit.lists_version.is_empty());
+    assert!(!hit.raw.is_null(), "the full answer is kept for audit");
+
+    let miss = s.screen(&q(unlisted)).await.unwrap();
+    assert!(
+        miss.matches.iter().all(|m| m.score < 0.81),
+        "{unlisted} is not listed: {:?}",
+        miss.matches
+    );
+    // with a date of birth and a country the query still works
+    let full = ScreeningQuery {
+        name: listed.to_owned(),
+        date_of_birth: Some("1970-01-01".to_owned()),
+        country: Some("GB".to_owned()),
+    };
+    s.screen(&full).await.unwrap();
+}
+
 pub async fn all_suites(backends: &crate::Backends) {
     outbox_suite(backends.verifications.as_ref(), backends.jobs.as_ref()).await;
     ocr_data_suite(backends.ocr.as_ref()).await;
