@@ -524,7 +524,6 @@ pub async fn ocr_data_suite(store: &dyn OcrDataStore) {
     assert!(store.get(&id).await.unwrap().is_none());
 }
 
-/// Runs every suite against one set of backends.
 /// The [`Screener`](super::screening::Screener) contract: `listed` is a
 /// name the screener's lists hold, `unlisted` one they do not.
 pub async fn screener_suite(s: &dyn super::screening::Screener, listed: &str, unlisted: &str) {
@@ -561,6 +560,7 @@ pub async fn screener_suite(s: &dyn super::screening::Screener, listed: &str, un
     s.screen(&full).await.unwrap();
 }
 
+/// Runs every suite against one set of backends.
 pub async fn all_suites(backends: &crate::Backends) {
     outbox_suite(backends.verifications.as_ref(), backends.jobs.as_ref()).await;
     ocr_data_suite(backends.ocr.as_ref()).await;
