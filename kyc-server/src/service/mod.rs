@@ -19,6 +19,39 @@ use kyc_core::{
 
 /// Appends an audit event (with storage retries). The event carries ids,
 /// codes and numbers only, never PII.
+/// Why a job step that calls a provider (document reader, screener) failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderJobError {
+    /// The provider failed (retryable or not, as it says).
+    #[error("provider: {0}")]
+    Provider(#[from] crate::backend::ProviderError),
+    /// Storage failed.
+    #[error("error {}", .0.code())]
+    Api(ApiError),
+}
+
+impl From<ApiError> for ProviderJobError {
+    fn from(e: ApiError) -> Self {
+        Self::Api(e)
+    }
+}
+
+impl From<crate::backend::StoreError> for ProviderJobError {
+    fn from(e: crate::backend::StoreError) -> Self {
+        Self::Api(e.into())
+    }
+}
+
+impl ProviderJobError {
+    /// Whether another attempt may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Provider(e) => e.is_retryable(),
+            Self::Api(e) => e.code() == ErrorCode::StorageUnavailable,
+        }
+    }
+}
+
 pub(crate) async fn audit(
     state: &AppState,
     verification_id: Option<VerificationId>,

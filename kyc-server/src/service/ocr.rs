@@ -11,7 +11,7 @@
 //!
 //! [`DocumentReader`]: crate::backend::document::DocumentReader
 
-use super::{audit, verifications::update_verification};
+use super::{ProviderJobError, audit, verifications::update_verification};
 use crate::{
     AppState,
     backend::{NewJob, ObjectKey, ObjectMeta, OcrRecord, ProviderError, PutMode, StoreError},
@@ -38,39 +38,6 @@ pub fn ocr_job(id: &VerificationId, now: kyc_core::Timestamp) -> NewJob {
         payload: serde_json::json!({ "verificationId": id.to_string() }),
         run_at: now,
         max_attempts: OCR_MAX_ATTEMPTS,
-    }
-}
-
-/// Why a reading failed.
-#[derive(Debug, thiserror::Error)]
-pub enum OcrError {
-    /// The reader failed (retryable or not, as it says).
-    #[error("document reader: {0}")]
-    Engine(#[from] ProviderError),
-    /// Storage failed.
-    #[error("error {}", .0.code())]
-    Api(ApiError),
-}
-
-impl From<ApiError> for OcrError {
-    fn from(e: ApiError) -> Self {
-        Self::Api(e)
-    }
-}
-
-impl OcrError {
-    /// Whether another attempt may succeed.
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            Self::Engine(e) => e.is_retryable(),
-            Self::Api(e) => e.code() == ErrorCode::StorageUnavailable,
-        }
-    }
-}
-
-impl From<StoreError> for OcrError {
-    fn from(e: StoreError) -> Self {
-        Self::Api(e.into())
     }
 }
 
@@ -109,7 +76,7 @@ fn review_reasons(fields: Option<&DocumentFields>) -> Vec<String> {
 }
 
 /// Reads the document of `id` (the `ocr` job).
-pub async fn read_document(state: &AppState, id: &VerificationId) -> Result<(), OcrError> {
+pub async fn read_document(state: &AppState, id: &VerificationId) -> Result<(), ProviderJobError> {
     let store = state.backends.verifications.clone();
     let v = match state.retry_policy().run(|| store.get(id)).await {
         Ok(v) => v,
@@ -179,7 +146,7 @@ async fn settle_reading(
     state: &AppState,
     id: &VerificationId,
     record: &OcrRecord,
-) -> Result<(), OcrError> {
+) -> Result<(), ProviderJobError> {
     flag_for_review(state, id, &review_reasons(record.fields.as_ref())).await?;
     if record.fields.as_ref().is_some_and(|f| f.name.is_some()) {
         // the next link of the chain: screening (idempotent per lists version)
@@ -212,7 +179,7 @@ async fn flag_for_review(
     state: &AppState,
     id: &VerificationId,
     reasons: &[String],
-) -> Result<(), OcrError> {
+) -> Result<(), ProviderJobError> {
     if reasons.is_empty() {
         return Ok(());
     }

@@ -13,7 +13,7 @@
 //!
 //! [`Screener`]: crate::backend::screening::Screener
 
-use super::{audit, verifications::update_verification};
+use super::{ProviderJobError, audit, verifications::update_verification};
 use crate::{
     AppState,
     backend::{
@@ -24,7 +24,7 @@ use crate::{
     telemetry::CodeLabels,
 };
 use kyc_core::{
-    ErrorCode, Timestamp, VerificationId,
+    Timestamp, VerificationId,
     api::v1::{SanctionsStatus, ScreeningSummary, Step, StepStatus},
     decision::sanctions_status,
 };
@@ -45,44 +45,11 @@ pub fn screen_job(id: &VerificationId, version: &str, now: Timestamp) -> NewJob 
     }
 }
 
-/// Why a screening failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ScreeningJobError {
-    /// The screener failed (retryable or not, as it says).
-    #[error("screener: {0}")]
-    Screener(#[from] ProviderError),
-    /// Storage failed.
-    #[error("error {}", .0.code())]
-    Api(ApiError),
-}
-
-impl From<ApiError> for ScreeningJobError {
-    fn from(e: ApiError) -> Self {
-        Self::Api(e)
-    }
-}
-
-impl From<StoreError> for ScreeningJobError {
-    fn from(e: StoreError) -> Self {
-        Self::Api(e.into())
-    }
-}
-
-impl ScreeningJobError {
-    /// Whether another attempt may succeed.
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            Self::Screener(e) => e.is_retryable(),
-            Self::Api(e) => e.code() == ErrorCode::StorageUnavailable,
-        }
-    }
-}
-
 /// The subject of `id` as read from its document, if a name was read.
 async fn subject(
     state: &AppState,
     id: &VerificationId,
-) -> Result<Option<ScreeningQuery>, ScreeningJobError> {
+) -> Result<Option<ScreeningQuery>, ProviderJobError> {
     let ocr = state.backends.ocr.clone();
     let Some(record) = state.retry_policy().run(|| ocr.get(id)).await? else { return Ok(None) };
     let Some(fields) = record.fields else { return Ok(None) };
@@ -100,7 +67,7 @@ async fn subject(
 pub async fn screen_verification(
     state: &AppState,
     id: &VerificationId,
-) -> Result<(), ScreeningJobError> {
+) -> Result<(), ProviderJobError> {
     let store = state.backends.verifications.clone();
     let v = match state.retry_policy().run(|| store.get(id)).await {
         Ok(v) => v,
@@ -174,7 +141,7 @@ async fn audit_once(
     id: &VerificationId,
     summary: &ScreeningSummary,
     previous: Option<SanctionsStatus>,
-) -> Result<(), ScreeningJobError> {
+) -> Result<(), ProviderJobError> {
     let screened_at = serde_json::to_value(summary.screened_at).map_err(ApiError::internal)?;
     let log = state.backends.audit.clone();
     let audited = state.retry_policy().run(|| log.for_verification(id)).await?.iter().any(|r| {

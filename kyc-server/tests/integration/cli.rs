@@ -133,16 +133,9 @@ async fn audit_verify_reports_the_first_broken_link() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_prints_where_it_listens_and_tools_run_beside_it() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = kyc(dir.path(), &["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let result = async {
-        assert!(line.starts_with("kyc listening on http://127.0.0.1:"), "{line}");
-        let base = line.split_whitespace().nth(3).unwrap().to_owned();
+    let served = Served::start(dir.path());
+    {
+        let base = served.base.clone();
         let http = kyc_server::util::http_client_builder().build().unwrap();
         assert_eq!(http.get(format!("{base}/healthz")).send().await.unwrap().status(), 200);
 
@@ -202,10 +195,6 @@ async fn serve_prints_where_it_listens_and_tools_run_beside_it() {
         let o = run(dir.path(), &["audit", "verify", "--json"]);
         assert_eq!(json(&o)["ok"], true);
     }
-    .await;
-    let _ = child.kill();
-    let _ = child.wait();
-    result
 }
 
 #[test]
