@@ -215,9 +215,15 @@ fn label_of(text: &str) -> Option<Label> {
             return Some(Label::Licence(n));
         }
     }
-    let k: String = t.chars().filter(char::is_ascii_alphabetic).collect::<String>().to_lowercase();
+    // OCR reads "rn" as "m" ("Sumame"): compare with "rn" folded to "m"
+    let k: String = t
+        .chars()
+        .filter(char::is_ascii_alphabetic)
+        .collect::<String>()
+        .to_lowercase()
+        .replace("rn", "m");
     let has = |s: &str| k.contains(s);
-    Some(if has("surname") || k.starts_with("nom") || has("familyname") || has("lastname") {
+    Some(if has("sumame") || k.starts_with("nom") || has("familyname") || has("lastname") {
         Label::Surname
     } else if has("givenname") || has("prenom") || has("forename") || has("firstname") {
         Label::GivenNames
@@ -272,6 +278,9 @@ fn value_of<'a>(
         .min_by(|a, b| a.y.total_cmp(&b.y))
 }
 
+/// Lines read with less confidence than this are not taken as labels.
+const MIN_LABEL_CONFIDENCE: f32 = 0.3;
+
 const MONTHS: [&str; 12] =
     ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
 
@@ -306,7 +315,21 @@ fn printed_date(text: &str) -> Option<(u8, u8, i32, bool)> {
         let m = digits(r.get(0..2)?)?;
         (m, r.get(3..)?.to_owned())
     } else {
-        let m = MONTHS.iter().position(|m| rest.starts_with(m))? as i32 + 1;
+        // "0CT", "5EP": digits read for the month's letters
+        let letters: String = rest
+            .chars()
+            .take(3)
+            .map(|c| match c {
+                '0' => 'O',
+                '1' => 'I',
+                '5' => 'S',
+                '8' => 'B',
+                '2' => 'Z',
+                '6' => 'G',
+                c => c,
+            })
+            .collect();
+        let m = MONTHS.iter().position(|m| letters == *m)? as i32 + 1;
         (m, rest.get(3..)?.to_owned())
     };
     let year_digits: String = year_part.chars().take(4).collect();
@@ -370,7 +393,8 @@ fn read_printed(lines: &[TextLine]) -> Printed {
     let mut p = Printed::default();
     let text = |l: &TextLine| l.text.trim().to_owned();
     for l in lines {
-        let Some(label) = label_of(&l.text) else {
+        // a stray low-confidence "1" or "5" is noise, not a field number
+        let Some(label) = label_of(&l.text).filter(|_| l.confidence >= MIN_LABEL_CONFIDENCE) else {
             // "4b. 09 AUG 29", "1. HANSEN": the number glued to its value
             if let Some((n, v)) = glued_licence_field(&l.text) {
                 p.licence = true;
@@ -381,6 +405,7 @@ fn read_printed(lines: &[TextLine]) -> Printed {
         let Some(v) = value_of(l, lines, matches!(label, Label::Licence(_))) else { continue };
         let c = v.confidence;
         match label {
+            Label::Surname | Label::GivenNames if !name_like(&v.text) => {}
             Label::Surname => p.surname = p.surname.take().or(Some((text(v), c))),
             Label::GivenNames => p.given = p.given.take().or(Some((text(v), c))),
             Label::BirthDate => p.birth = p.birth.or(printed_date(&v.text).map(|d| (d, c))),
@@ -388,6 +413,8 @@ fn read_printed(lines: &[TextLine]) -> Printed {
             Label::Nationality => p.nationality = p.nationality.take().or(Some((text(v), c))),
             Label::Sex => p.sex = p.sex.take().or(Some((text(v), c))),
             Label::Expiry => p.expiry = p.expiry.or(printed_date(&v.text).map(|d| (d, c))),
+            // "4b.19.07.2035" beside a "5": that line is its own field
+            Label::Licence(_) if glued_licence_field(&v.text).is_some() => {}
             Label::Licence(n) => {
                 p.licence = true;
                 assign_licence(&mut p, n, &v.text, c);
@@ -449,11 +476,16 @@ fn glued_licence_field(text: &str) -> Option<(&'static str, &str)> {
     None
 }
 
+/// Whether a value can be a name: two letters or more, no MRZ filler.
+fn name_like(v: &str) -> bool {
+    v.chars().filter(|c| c.is_alphabetic()).count() >= 2 && !v.contains('<')
+}
+
 fn assign_licence(p: &mut Printed, n: &str, v: &str, c: f32) {
     let v = v.trim();
     match n {
-        "1" => p.surname = p.surname.take().or(Some((v.to_owned(), c))),
-        "2" => p.given = p.given.take().or(Some((v.to_owned(), c))),
+        "1" if name_like(v) => p.surname = p.surname.take().or(Some((v.to_owned(), c))),
+        "2" if name_like(v) => p.given = p.given.take().or(Some((v.to_owned(), c))),
         "3" => p.birth = p.birth.or(printed_date(v).map(|d| (d, c))),
         "4b" => p.expiry = p.expiry.or(printed_date(v).map(|d| (d, c))),
         "5" => p.number = p.number.take().or(Some((v.to_owned(), c))),

@@ -25,6 +25,9 @@ fn printed_dates_in_every_style() {
     assert_eq!(printed_date("12.06.1984"), Some((12, 6, 1984, true)));
     assert_eq!(printed_date("12/O6/1984"), Some((12, 6, 1984, true)));
     assert_eq!(printed_date("11 MAR 89 Germany"), Some((11, 3, 89, false)));
+    assert_eq!(printed_date("31 0CT 1973 Utopia"), Some((31, 10, 1973, true)), "0 for O");
+    assert_eq!(printed_date("O1 5EP 1980"), Some((1, 9, 1980, true)));
+    assert_eq!(printed_date("12 XYZ 1984"), None);
     assert_eq!(printed_date("32.01.1984"), None);
     assert_eq!(printed_date("HANSEN"), None);
     assert_eq!(resolve((8, 2, 44, false), TODAY, true), Some(date!(1944 - 02 - 08)));
@@ -38,6 +41,7 @@ fn labels_in_english_and_french_and_numbered() {
     assert_eq!(label_of("Dateof birth/Date denaissance"), Some(Label::BirthDate));
     assert_eq!(label_of("Passport No./No.dupasseport"), Some(Label::DocumentNumber));
     assert_eq!(label_of("Surname/Nom"), Some(Label::Surname));
+    assert_eq!(label_of("Sumame/Nom"), Some(Label::Surname), "rn read as m");
     assert_eq!(label_of("4a."), Some(Label::Licence("4a")));
     assert_eq!(label_of("5."), Some(Label::Licence("5")));
     assert_eq!(label_of("HANSEN"), None);
@@ -117,6 +121,61 @@ fn a_licence_without_its_numbers_is_read_by_rows() {
     .unwrap();
     assert_eq!(f.name.unwrap().value, "NINA HANSEN");
     assert_eq!(f.document_number.unwrap().value, "HANSE853012ZT");
+}
+
+/// Held-out failures: a stray low-confidence "5" beside "4b.…", a surname
+/// line without its "1.", a month with a zero for its O.
+#[test]
+fn a_licence_with_noise_numbers_and_a_missing_label() {
+    let mut stray = line("5", 560.0, 290.0);
+    stray.confidence = 0.02;
+    let f = read_fields(
+        &doc(vec![
+            line("DRIVING LICENCE", 517.0, 25.0),
+            line("FISCHER", 411.0, 102.0),
+            line("2.", 359.0, 169.0),
+            line("ANNA MARIA", 410.0, 162.0),
+            line("3.", 359.0, 230.0),
+            line("31 0CT 1973 Utopia", 409.0, 221.0),
+            line("4a.", 359.0, 290.0),
+            line("25 DEC 2024", 410.0, 284.0),
+            stray,
+            line("4b.25 DEC 2034", 602.0, 284.0),
+            line("5.", 360.0, 352.0),
+            line("FISCH793061YM", 412.0, 345.0),
+        ]),
+        TODAY,
+    )
+    .unwrap();
+    assert_eq!(f.name.unwrap().value, "ANNA MARIA FISCHER");
+    assert_eq!(f.date_of_birth.unwrap().value, "1973-10-31");
+    assert_eq!(f.document_number.unwrap().value, "FISCH793061YM");
+    assert_eq!(f.expiry_date.unwrap().value, "2034-12-25");
+}
+
+#[test]
+fn mrz_filler_and_stray_digits_are_no_names() {
+    let mut one = line("1", 130.0, 740.0);
+    one.confidence = 0.28;
+    let f = read_fields(
+        &doc(vec![
+            line("Sumame/Nom", 380.0, 246.0),
+            line("NOVAK", 380.0, 266.0),
+            line("Given names / Prenoms", 380.0, 297.0),
+            line("LUCAS", 380.0, 317.0),
+            line("Date of birth / Date de naissance", 380.0, 399.0),
+            line("31 JUL 1965", 380.0, 417.0),
+            line("P<ITANOVAK<<LUCAS<<<", 130.0, 658.0),
+            line("LKN60CK8<81TA6507316M3506237<<", 130.0, 692.0),
+            one,
+            line("<<<0", 160.0, 740.0),
+        ]),
+        TODAY,
+    )
+    .unwrap();
+    assert_eq!(f.name.unwrap().value, "LUCAS NOVAK");
+    assert_eq!(f.date_of_birth.unwrap().value, "1965-07-31");
+    assert!(name_like("ANNA MARIA") && !name_like("<<<0") && !name_like("0"));
 }
 
 #[test]
