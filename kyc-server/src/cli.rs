@@ -77,6 +77,10 @@ pub enum Command {
         /// Nationality, ISO 3166 code or country name.
         #[arg(long)]
         country: Option<String>,
+        /// The subject is a person: listed companies, vessels and aircraft
+        /// count against a match (the pipeline always screens persons).
+        #[arg(long)]
+        individual: bool,
         /// A JSON Lines file, one `{"name", "dob"?, "country"?}` per line; one
         /// result per line out, in order (`-` for standard input).
         #[arg(long, value_name = "FILE")]
@@ -305,11 +309,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         #[cfg(feature = "ocr-onnx")]
         Command::Document(cmd) => document(cmd),
         Command::Lists(cmd) => crate::cli_screening::lists(&load_config(&cli, None)?, cmd).await,
-        Command::Screen { name, dob, country, batch, out } => {
+        Command::Screen { name, dob, country, individual, batch, out } => {
             let query = name.as_ref().map(|n| crate::backend::screening::ScreeningQuery {
                 name: n.clone(),
                 date_of_birth: dob.clone(),
                 country: country.clone(),
+                individual: *individual,
             });
             crate::cli_screening::screen(&load_config(&cli, None)?, query, batch.as_deref(), *out)
                 .await

@@ -102,6 +102,8 @@ struct BatchLine {
     dob: Option<String>,
     #[serde(default)]
     country: Option<String>,
+    #[serde(default)]
+    individual: bool,
 }
 
 /// `kyc screen …`: prints `{"status", "matches": [...]}` per subject.
@@ -163,7 +165,13 @@ pub(crate) async fn screen(
         }
         let result = match serde_json::from_str::<BatchLine>(&line) {
             Ok(b) => {
-                one(ScreeningQuery { name: b.name, date_of_birth: b.dob, country: b.country }).await
+                let q = ScreeningQuery {
+                    name: b.name,
+                    date_of_birth: b.dob,
+                    country: b.country,
+                    individual: b.individual,
+                };
+                one(q).await
             }
             Err(e) => serde_json::json!({
                 "status": "error",

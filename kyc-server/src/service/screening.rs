@@ -60,6 +60,7 @@ async fn subject(
         name,
         date_of_birth: fields.date_of_birth.map(|f| f.value),
         country: fields.nationality.map(|f| f.value),
+        individual: true,
     }))
 }
 

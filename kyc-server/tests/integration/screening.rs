@@ -179,6 +179,7 @@ fn ivan() -> ScreeningQuery {
         name: "Ivan Example".into(),
         date_of_birth: Some("1970-03-04".into()),
         country: Some("RU".into()),
+        individual: true,
     }
 }
 
@@ -197,6 +198,7 @@ async fn the_provider_adapter_retries_5xx_and_maps_hits() {
     assert_eq!(body["search_term"], "Ivan Example");
     assert_eq!(body["filters"]["birth_year"], 1970);
     assert_eq!(body["filters"]["country_codes"], serde_json::json!(["RU"]));
+    assert_eq!(body["filters"]["entity_type"], "person");
 }
 
 #[tokio::test]
@@ -261,4 +263,18 @@ async fn provider_failures_dead_letter_the_screen_job_after_its_attempts() {
     );
     let v = h.get(&format!("/v1/verifications/{id}"), &secret).await.json();
     assert!(v.get("screening").is_none(), "no result was invented: {v}");
+}
+
+#[tokio::test]
+async fn persons_are_not_matched_to_listed_companies() {
+    let s = shipped();
+    let company = |individual| ScreeningQuery {
+        name: "Banco Nacional de Cuba".into(),
+        individual,
+        ..Default::default()
+    };
+    let as_any = s.screen(&company(false)).await.unwrap();
+    assert!(as_any.best_score().unwrap() >= 0.92, "{:?}", as_any.matches);
+    let as_person = s.screen(&company(true)).await.unwrap();
+    assert!(as_person.best_score().is_none_or(|b| b < 0.81), "{:?}", as_person.matches);
 }

@@ -121,6 +121,9 @@ impl EmbeddedScreener {
         if let Some(c) = &q.country {
             query = query.with_country(c.clone());
         }
+        if q.individual {
+            query = query.with_entity_type(kyc_screening::EntityType::Individual);
+        }
         let current = self.loaded();
         let result = current.index.screen(&query, &self.policy).map_err(|e| match e {
             ScreeningError::InvalidQuery(_) => ProviderError::Rejected("invalid screening query"),

@@ -111,6 +111,9 @@ impl HttpScreener {
         if let Some(c) = &q.country {
             filters["country_codes"] = serde_json::json!([c]);
         }
+        if q.individual {
+            filters["entity_type"] = "person".into();
+        }
         serde_json::json!({
             "search_term": q.name,
             "fuzziness": self.config.fuzziness,

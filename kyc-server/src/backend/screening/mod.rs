@@ -28,6 +28,9 @@ pub struct ScreeningQuery {
     pub date_of_birth: Option<String>,
     /// Nationality: ISO 3166 alpha-2 or alpha-3, or a country name.
     pub country: Option<String>,
+    /// The subject is a natural person (a KYC subject always is): listed
+    /// companies, vessels and aircraft count against a match.
+    pub individual: bool,
 }
 
 impl fmt::Debug for ScreeningQuery {
@@ -35,6 +38,7 @@ impl fmt::Debug for ScreeningQuery {
         f.debug_struct("ScreeningQuery")
             .field("has_dob", &self.date_of_birth.is_some())
             .field("has_country", &self.country.is_some())
+            .field("individual", &self.individual)
             .finish_non_exhaustive()
     }
 }

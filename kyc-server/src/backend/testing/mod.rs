@@ -556,6 +556,7 @@ pub async fn screener_suite(s: &dyn super::screening::Screener, listed: &str, un
         name: listed.to_owned(),
         date_of_birth: Some("1970-01-01".to_owned()),
         country: Some("GB".to_owned()),
+        individual: true,
     };
     s.screen(&full).await.unwrap();
 }
