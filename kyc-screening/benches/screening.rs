@@ -472,6 +472,11 @@ fn generate(entries: &[Entry], seed: u64, n: usize) -> Vec<Labelled> {
             correct.push(ei);
         }
         let mut query = Query::name(text);
+        // queries carry the subject type as the KYC pipeline sends it: a
+        // person is screened as an individual
+        if e.entity_type == EntityType::Individual {
+            query.entity_type = Some(EntityType::Individual);
+        }
         if e.entity_type == EntityType::Individual
             && rng.chance(0.5)
             && let Some(d) = e.dates_of_birth.iter().find(|d| matches!(d, BirthDate::Exact { .. }))
@@ -511,7 +516,8 @@ fn negatives(entries: &[Entry], seed: u64) -> (Vec<Query>, usize) {
     }
     let mut out = Vec::new();
     for name in pool {
-        let mut q = Query::name(name);
+        // person names, screened as the pipeline screens a KYC subject
+        let mut q = Query::name(name).with_entity_type(EntityType::Individual);
         if rng.chance(0.5) {
             q.dob = Some(BirthDate::Exact {
                 year: 1950 + rng.below(50) as i32,

@@ -271,6 +271,11 @@ fn token_sim_str(
     if lq.abs_diff(lv) > 3.max(lq.max(lv) / 2) {
         return 0.0;
     }
+    // one letter is a third of a three-letter token: tao/tai, yan/yun, jun/yun
+    // are different names, not typos (exact and class matches are above)
+    if lq <= 3 && lv <= 3 {
+        return 0.0;
+    }
     let jw = sim::jaro_winkler(q, v);
     // even an edit similarity of 1 could not lift this pair to a match
     if 0.5 * jw + 0.5 + PHONETIC_BOOST * 0.5 < MIN_TOKEN_SIM {
@@ -911,6 +916,19 @@ mod tests {
             let r = idx.screen(&Query::name(q), &p).unwrap();
             assert_ne!(r.status, Status::Clear, "{q}");
         }
+    }
+
+    #[test]
+    fn three_letter_tokens_match_exactly_or_not_at_all() {
+        let sim = |a: &str, b: &str| {
+            let ph = |t: &str| index::hash(index::SALT_PHON, normalize::phonetic_key(t).as_bytes());
+            token_sim_str(a, TokenKind::Name, ph(a), b, TokenKind::Name, ph(b))
+        };
+        assert_eq!(sim("tao", "tai"), 0.0);
+        assert_eq!(sim("yan", "yun"), 0.0);
+        assert_eq!(sim("wu", "wu"), 1.0);
+        // longer tokens keep their typo tolerance
+        assert!(sim("zawahiri", "zawahri") >= MIN_TOKEN_SIM);
     }
 
     #[test]
