@@ -322,11 +322,11 @@ impl Machine {
                 out.push(Effect::Announce(crate::i18n::error_key(&code)));
                 self.state = State::Document(DocumentState::UploadFailed { code, retryable });
             }
-            (State::Document(DocumentState::UploadFailed { .. }), Event::RetryUpload) => {
-                if self.document.is_some() {
-                    self.state = State::Document(DocumentState::Uploading(0));
-                    out.push(Effect::Upload);
-                }
+            (State::Document(DocumentState::UploadFailed { .. }), Event::RetryUpload)
+                if self.document.is_some() =>
+            {
+                self.state = State::Document(DocumentState::Uploading(0));
+                out.push(Effect::Upload);
             }
             (
                 State::Document(DocumentState::UploadFailed { .. }),
