@@ -1,5 +1,6 @@
 //! The HTTP API: routes, middleware, extractors.
 
+pub mod demo;
 mod extract;
 mod liveness;
 mod middleware;
@@ -100,7 +101,11 @@ pub fn app(state: AppState) -> Router {
         .route("/upload-id", post(verifications::upload_id))
         .route("/start-liveness", post(liveness::start))
         .route("/submit-frame", post(liveness::submit_frame))
-        .route("/verify", get(liveness::verify))
+        .route("/verify", get(liveness::verify));
+    if state.config.demo_enabled() {
+        router = router.merge(demo::routes());
+    }
+    let mut router = router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // bodies are read by our own extractors, each with its own limit and error code

@@ -213,6 +213,11 @@ impl Default for ScreeningConfig {
 }
 
 impl ServerConfig {
+    /// Whether the demo page is served.
+    pub fn demo_enabled(&self) -> bool {
+        self.demo.enabled.unwrap_or_else(|| self.listen_addr().is_ok_and(|a| a.ip().is_loopback()))
+    }
+
     /// The screening index `kyc lists import|update` writes and `kyc serve` reads.
     pub fn lists_index_path(&self) -> PathBuf {
         self.data_dir.join("lists").join("index.bin")
@@ -237,6 +242,24 @@ impl ScreeningConfig {
             max_matches: self.max_matches,
             ..Default::default()
         }
+    }
+}
+
+/// `[demo]`: the demo page at `/` with the `<kyc-verify>` widget.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DemoConfig {
+    /// Serve it: `true`, `false`, or unset (default) for "only while
+    /// listening on loopback". It creates verifications for anyone who can
+    /// reach it, so never enable it on a public address.
+    pub enabled: Option<bool>,
+    /// Where the built widget bundles are (`npm --prefix npm run build`).
+    pub widget_dir: PathBuf,
+}
+
+impl Default for DemoConfig {
+    fn default() -> Self {
+        Self { enabled: None, widget_dir: PathBuf::from("npm/dist") }
     }
 }
 
@@ -335,6 +358,8 @@ pub struct ServerConfig {
     pub jobs: JobsConfig,
     /// Sanctions screening.
     pub screening: ScreeningConfig,
+    /// The demo page.
+    pub demo: DemoConfig,
     /// The local face engine.
     #[cfg(feature = "face-onnx")]
     pub face: crate::backend::local::face::LocalFaceConfig,
@@ -358,6 +383,7 @@ impl Default for ServerConfig {
             liveness: LivenessConfig::default(),
             jobs: JobsConfig::default(),
             screening: ScreeningConfig::default(),
+            demo: DemoConfig::default(),
             #[cfg(feature = "face-onnx")]
             face: Default::default(),
         }

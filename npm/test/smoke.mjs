@@ -1,0 +1,12 @@
+import { chromium } from "playwright-core";
+const base = process.argv[2];
+const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"] });
+const page = await browser.newPage();
+page.on("console", (m) => console.log("console:", m.type(), m.text()));
+page.on("pageerror", (e) => console.log("pageerror:", e.message));
+await page.goto(base + "/");
+await page.waitForTimeout(3000);
+console.log(await page.locator("#log").innerText());
+console.log(await page.evaluate(() => document.querySelector("kyc-verify").shadowRoot.innerHTML.slice(0, 800)));
+await page.screenshot({ path: "/tmp/smoke.png" });
+await browser.close();
