@@ -14,3 +14,5 @@ pub mod i18n;
 
 #[cfg(target_arch = "wasm32")]
 mod ui;
+#[cfg(target_arch = "wasm32")]
+pub use ui::KycWidget;
