@@ -482,20 +482,20 @@ pub struct Texts {
 impl Texts {
     /// The first supported locale among `wanted` (e.g. the `locale`
     /// attribute, then `navigator.languages`), matched on the language part
-    /// (`pt-BR` → `pt`), else English; with `labels` (a JSON object) applied.
-    /// Unknown label keys and non-string values are ignored.
-    pub fn new<'a>(wanted: impl IntoIterator<Item = &'a str>, labels: Option<&str>) -> Self {
+    /// (`pt-BR` → `pt`), else English; with the `labels` overrides (key,
+    /// text) applied. Unknown keys are ignored.
+    pub fn new<'a>(
+        wanted: impl IntoIterator<Item = &'a str>,
+        labels: impl IntoIterator<Item = (String, String)>,
+    ) -> Self {
         let pick = wanted.into_iter().find_map(|w| {
             let lang = w.trim().split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
             LOCALES.iter().find(|l| l.0 == lang)
         });
         let (locale, table, rtl) = pick.copied().unwrap_or(LOCALES[0]);
         let overrides = labels
-            .and_then(|l| serde_json::from_str::<BTreeMap<String, serde_json::Value>>(l).ok())
-            .unwrap_or_default()
             .into_iter()
             .filter(|(k, _)| Key::ALL.iter().any(|key| key.name() == k))
-            .filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_owned())))
             .collect();
         Self { locale, table, rtl, overrides }
     }
@@ -526,6 +526,15 @@ impl Texts {
         }
         s
     }
+}
+
+/// The string entries of a `labels` JSON object (anything else is ignored).
+pub fn parse_labels(json: &str) -> Vec<(String, String)> {
+    serde_json::from_str::<BTreeMap<String, serde_json::Value>>(json)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_owned())))
+        .collect()
 }
 
 /// The text key that explains an error code.
@@ -588,7 +597,7 @@ mod tests {
                 assert!(same <= 1, "{code}: {same} texts left in English");
             }
             // placeholders survive translation
-            let t = Texts::new([code], None);
+            let t = Texts::new([code], []);
             assert!(t.get(Key::SecondsLeft).contains("{n}"), "{code}");
             assert!(
                 t.fill(Key::Steps, &[("done", "1".into()), ("total", "2".into())]).contains('2')
@@ -598,21 +607,26 @@ mod tests {
 
     #[test]
     fn the_locale_comes_from_the_attribute_then_the_browser() {
-        assert_eq!(Texts::new(["pt-BR"], None).locale(), "pt");
-        assert_eq!(Texts::new(["xx", "de-CH", "fr"], None).locale(), "de");
-        assert_eq!(Texts::new(["tlh"], None).locale(), "en");
-        assert_eq!(Texts::new(Vec::<&str>::new(), None).locale(), "en");
-        let ar = Texts::new(["ar-EG"], None);
-        assert!(ar.rtl() && !Texts::new(["zh-CN"], None).rtl());
+        assert_eq!(Texts::new(["pt-BR"], []).locale(), "pt");
+        assert_eq!(Texts::new(["xx", "de-CH", "fr"], []).locale(), "de");
+        assert_eq!(Texts::new(["tlh"], []).locale(), "en");
+        assert_eq!(Texts::new(Vec::<&str>::new(), []).locale(), "en");
+        let ar = Texts::new(["ar-EG"], []);
+        assert!(ar.rtl() && !Texts::new(["zh-CN"], []).rtl());
     }
 
     #[test]
     fn labels_override_any_text_and_ignore_junk() {
-        let t =
-            Texts::new(["fr"], Some(r#"{"title": "Ouvrir un compte", "nope": "x", "retry": 3}"#));
+        let t = Texts::new(
+            ["fr"],
+            parse_labels(r#"{"title": "Ouvrir un compte", "nope": "x", "retry": 3}"#),
+        );
         assert_eq!(t.get(Key::Title), "Ouvrir un compte");
         assert_eq!(t.get(Key::Retry), "Réessayer");
-        assert_eq!(Texts::new(["en"], Some("not json")).get(Key::Title), "Verify your identity");
+        assert_eq!(
+            Texts::new(["en"], parse_labels("not json")).get(Key::Title),
+            "Verify your identity"
+        );
     }
 
     #[test]

@@ -68,9 +68,34 @@ fn js_err_name(e: &JsValue) -> String {
     js_sys::Reflect::get(e, &"name".into()).ok().and_then(|n| n.as_string()).unwrap_or_default()
 }
 
+/// `JSON.parse` (the browser's parser: no JSON parser in the wasm).
+fn parse_json(text: &str) -> Option<JsValue> {
+    js_sys::JSON::parse(text).ok().filter(|v| v.is_object())
+}
+
+/// A string field of a JSON object.
+fn field(obj: &JsValue, name: &str) -> Option<String> {
+    js_sys::Reflect::get(obj, &name.into()).ok()?.as_string()
+}
+
+/// A typed API answer.
+fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
+    serde_wasm_bindgen::from_value(parse_json(text)?).ok()
+}
+
 /// The error code of an API error body, if it is one.
 fn error_code(body: &str) -> Option<String> {
-    serde_json::from_str::<serde_json::Value>(body).ok()?.get("code")?.as_str().map(str::to_owned)
+    field(&parse_json(body)?, "code")
+}
+
+/// A plain JS object from string fields (`None` → `null`).
+fn object(fields: &[(&str, Option<&str>)]) -> JsValue {
+    let o = js_sys::Object::new();
+    for (k, v) in fields {
+        let v = v.map_or(JsValue::NULL, JsValue::from_str);
+        let _ = js_sys::Reflect::set(&o, &(*k).into(), &v);
+    }
+    o.into()
 }
 
 impl Ctx {
@@ -87,10 +112,13 @@ impl Ctx {
 
     fn run(self, effect: Effect) {
         match effect {
-            Effect::EmitStep(step) => self.emit(
-                "kyc-step",
-                &serde_json::json!({"step": step.as_str(), "verificationId": self.verification.get_untracked()}),
-            ),
+            Effect::EmitStep(step) => {
+                let id = self.verification.get_untracked();
+                self.emit(
+                    "kyc-step",
+                    &object(&[("step", Some(step.as_str())), ("verificationId", id.as_deref())]),
+                );
+            }
             Effect::Upload => self.upload(),
             Effect::OpenCamera => {
                 leptos::task::spawn_local(async move { self.open_camera(None).await });
@@ -98,9 +126,9 @@ impl Ctx {
             Effect::StartChallenge => {
                 leptos::task::spawn_local(async move {
                     match self.call("POST", "/start-liveness", None).await {
-                        Ok(body) => match serde_json::from_str::<StartLivenessResponse>(&body) {
-                            Ok(r) => self.dispatch(Event::ChallengeStarted(r)),
-                            Err(_) => self.dispatch(Event::RequestFailed { status: 200, code: None }),
+                        Ok(body) => match parse::<StartLivenessResponse>(&body) {
+                            Some(r) => self.dispatch(Event::ChallengeStarted(r)),
+                            None => self.dispatch(Event::RequestFailed { status: 200, code: None }),
                         },
                         Err((status, code)) => self.dispatch(Event::RequestFailed { status, code }),
                     }
@@ -120,9 +148,9 @@ impl Ctx {
                     // the last frames may still be in flight
                     gloo_timers::future::TimeoutFuture::new(300).await;
                     match self.call("GET", "/verify", None).await {
-                        Ok(body) => match serde_json::from_str::<VerifyResponse>(&body) {
-                            Ok(v) => self.dispatch(Event::Verified(v)),
-                            Err(_) => self.dispatch(Event::RequestFailed { status: 200, code: None }),
+                        Ok(body) => match parse::<VerifyResponse>(&body) {
+                            Some(v) => self.dispatch(Event::Verified(v)),
+                            None => self.dispatch(Event::RequestFailed { status: 200, code: None }),
                         },
                         Err((status, code)) => self.dispatch(Event::RequestFailed { status, code }),
                     }
@@ -134,16 +162,14 @@ impl Ctx {
                     LivenessStatus::Failed => "failed",
                     LivenessStatus::Review => "review",
                 };
-                let detail = serde_json::json!({
-                    "verificationId": self.verification.get_untracked(),
-                    "status": status,
-                });
+                let id = self.verification.get_untracked();
+                let detail = object(&[("verificationId", id.as_deref()), ("status", Some(status))]);
                 self.emit("kyc-success", &detail);
                 self.call_property("onSuccess", &detail);
             }
             Effect::Error(code) => {
                 let step = self.machine.with_untracked(|m| m.state().step().as_str());
-                let detail = serde_json::json!({"code": code, "step": step});
+                let detail = object(&[("code", Some(&code)), ("step", Some(step))]);
                 self.emit("kyc-error", &detail);
                 self.call_property("onError", &detail);
             }
@@ -151,15 +177,11 @@ impl Ctx {
         }
     }
 
-    fn detail(detail: &serde_json::Value) -> JsValue {
-        js_sys::JSON::parse(&detail.to_string()).unwrap_or(JsValue::NULL)
-    }
-
-    fn emit(self, name: &str, detail: &serde_json::Value) {
+    fn emit(self, name: &str, detail: &JsValue) {
         let init = web_sys::CustomEventInit::new();
         init.set_bubbles(true);
         init.set_composed(true);
-        init.set_detail(&Self::detail(detail));
+        init.set_detail(detail);
         if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict(name, &init) {
             self.host.with_value(|h| {
                 let _ = h.dispatch_event(&ev);
@@ -167,12 +189,12 @@ impl Ctx {
         }
     }
 
-    fn call_property(self, name: &str, detail: &serde_json::Value) {
+    fn call_property(self, name: &str, detail: &JsValue) {
         self.host.with_value(|h| {
             if let Ok(f) = js_sys::Reflect::get(h, &name.into())
                 && let Some(f) = f.dyn_ref::<js_sys::Function>()
             {
-                let _ = f.call1(h, &Self::detail(detail));
+                let _ = f.call1(h, detail);
             }
         });
     }
@@ -245,13 +267,12 @@ impl Ctx {
                 let status = done_xhr.status().unwrap_or(0);
                 let text = done_xhr.response_text().ok().flatten().unwrap_or_default();
                 if (200..300).contains(&status) {
-                    if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
-                        if let Some(id) = v.get("verificationId").and_then(|x| x.as_str()) {
-                            self.verification.set(Some(id.to_owned()));
+                    if let Some(v) = parse_json(&text) {
+                        if let Some(id) = field(&v, "verificationId") {
+                            self.verification.set(Some(id));
                         }
                         // publishable-key mode: the upload created the verification
-                        if let Some(ct) = v.get("clientToken").and_then(|x| x.as_str()) {
-                            let ct = ct.to_owned();
+                        if let Some(ct) = field(&v, "clientToken") {
                             self.config.update(|c| c.client_token = Some(ct));
                         }
                     }
@@ -474,7 +495,7 @@ impl Ctx {
                         }
                         match answer {
                             Ok(body) => {
-                                if let Ok(f) = serde_json::from_str(&body) {
+                                if let Some(f) = parse(&body) {
                                     self.dispatch(Event::FrameResult(f));
                                 }
                             }
@@ -617,8 +638,9 @@ fn document(ctx: Ctx) -> impl IntoView {
     };
     let uploading = move || matches!(doc_state(), Some(DocumentState::Uploading(_)));
     let percent = move || match doc_state() {
-        Some(DocumentState::Uploading(p)) => p as f64,
-        _ => 0.0,
+        // a string: formatting an f64 would link the float printer
+        Some(DocumentState::Uploading(p)) => p.to_string(),
+        _ => "0".to_owned(),
     };
     let error = move || match doc_state() {
         Some(DocumentState::Invalid(code)) => Some((code.to_owned(), false)),
@@ -837,7 +859,7 @@ impl KycWidget {
                 .unwrap_or_default();
             let wanted =
                 c.locale.iter().map(String::as_str).chain(browser.iter().map(String::as_str));
-            Texts::new(wanted.collect::<Vec<_>>(), c.labels.as_deref())
+            Texts::new(wanted.collect::<Vec<_>>(), labels(c.labels.as_deref()))
         });
         let ctx = Ctx {
             machine: RwSignal::new(Machine::new(UploadPolicy::default(), skip_consent)),
@@ -885,6 +907,18 @@ impl KycWidget {
         self.ctx.stop_camera();
         self.mounted = None;
     }
+}
+
+/// The `labels` attribute's string entries.
+fn labels(json: Option<&str>) -> Vec<(String, String)> {
+    let Some(obj) = json.and_then(parse_json) else { return Vec::new() };
+    js_sys::Object::entries(obj.unchecked_ref())
+        .iter()
+        .filter_map(|e| {
+            let e = js_sys::Array::from(&e);
+            Some((e.get(0).as_string()?, e.get(1).as_string()?))
+        })
+        .collect()
 }
 
 fn adopt_styles(root: &ShadowRoot) -> Result<(), JsValue> {
