@@ -1,0 +1,3 @@
+export default {
+  parameters: { layout: "padded", controls: { expanded: true } },
+};
