@@ -15,7 +15,6 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, post},
 };
-use kyc_core::api::v1::CreateVerificationResponse;
 
 /// The widget's version path.
 pub const WIDGET_PATH: &str = "/widget/v0.1.0";
@@ -60,14 +59,7 @@ async fn style() -> Response {
 /// `POST /demo/session`: a verification and its client token for the page.
 async fn session(State(state): State<AppState>) -> Result<Response, ApiError> {
     let (v, _) = svc::create(&state, DEMO_OWNER, &Default::default(), None, "demo").await?;
-    let (client_token, client_token_expires_at) = svc::client_token(&state, &v);
-    let body = CreateVerificationResponse {
-        verification_id: v.id,
-        client_token,
-        client_token_expires_at,
-        expires_at: v.expires_at,
-    };
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    Ok((StatusCode::CREATED, Json(super::verifications::created(&state, &v))).into_response())
 }
 
 /// `GET /widget/v0.1.0/{file}`: a built bundle from `[demo] widget_dir`.

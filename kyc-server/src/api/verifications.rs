@@ -36,18 +36,25 @@ pub(super) async fn create(
     let key_id = principal.require_secret()?.to_owned();
     let idem = headers.get("idempotency-key").map(|v| v.to_str().unwrap_or("\u{7f}"));
     let (v, replayed) = svc::create(&state, &key_id, &req, idem, &principal.actor()).await?;
-    let (client_token, client_token_expires_at) = svc::client_token(&state, &v);
-    let body = CreateVerificationResponse {
-        verification_id: v.id,
-        client_token,
-        client_token_expires_at,
-        expires_at: v.expires_at,
-    };
-    let mut resp = (StatusCode::CREATED, Json(body)).into_response();
+    let mut resp = (StatusCode::CREATED, Json(created(&state, &v))).into_response();
     if replayed {
         resp.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     Ok(resp)
+}
+
+/// The answer to a creation: the id, a client token for the browser, expiries.
+pub(super) fn created(
+    state: &AppState,
+    v: &crate::backend::Verification,
+) -> CreateVerificationResponse {
+    let (client_token, client_token_expires_at) = svc::client_token(state, v);
+    CreateVerificationResponse {
+        verification_id: v.id,
+        client_token,
+        client_token_expires_at,
+        expires_at: v.expires_at,
+    }
 }
 
 /// `GET /v1/verifications/{id}` (secret key).
