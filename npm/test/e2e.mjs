@@ -120,7 +120,7 @@ async function events(page) {
 async function waitEvent(page, pred, timeout = 30000) {
   const end = Date.now() + timeout;
   while (Date.now() < end) {
-    const found = (await events(page)).find(pred);
+    const found = (await events(page)).find((e, i) => pred(e, i));
     if (found) return found;
     await page.waitForTimeout(100);
   }
@@ -154,7 +154,24 @@ const sk = secretKey(dataDir);
 const browser = await launch();
 
 try {
+  // The looping clip turns both ways; when the camera starts mid-clip the first
+  // turn seen can be the wrong one and the server rightly fails the attempt
+  // (wrong_gesture). The test then starts over with a new verification, at most 3 times.
   await test("happy path: consent, document upload, head-turn liveness, passed", async () => {
+    let last;
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      try {
+        await happyPath();
+        report.flowAttempts = attempt;
+        return;
+      } catch (e) {
+        last = e;
+        if (!String(e).includes("liveness_failed")) throw e;
+      }
+    }
+    throw last;
+  });
+  async function happyPath() {
     const { page, errors, readyMs } = await openDemo(browser, base);
     report.demoReadyMs = readyMs;
     const consentAt = (await events(page))[0].t;
@@ -204,7 +221,7 @@ try {
     if (!(v.liveness.faceMatch.average >= 85)) fail(`face match ${v.liveness.faceMatch.average}`);
     if (!v.document) fail("no document stored");
     if (errors.length) fail(`page errors: ${errors}`);
-  });
+  }
 
   await test("wrong file type is refused before upload", async () => {
     const { page } = await openDemo(browser, base, "?locale=fr");
