@@ -172,7 +172,8 @@ pub struct ScreeningConfig {
     pub sources: Vec<ListSourceConfig>,
     /// Largest list file accepted by `kyc lists update`, in bytes.
     pub max_download_bytes: u64,
-    /// Allow `http://` to loopback for downloads and the provider (tests only).
+    /// Allow `http://` to loopback for list downloads and the screening
+    /// provider (tests only; never in production).
     pub danger_allow_plain_http_loopback: bool,
     /// The screening provider (`provider = "http"`).
     #[cfg(feature = "http-client")]

@@ -168,10 +168,9 @@ fn adapter(url: &str) -> HttpScreener {
         retry_base_ms: 5,
         attempts: 3,
         timeout_ms: 2_000,
-        danger_allow_plain_http_loopback: true,
         ..Default::default()
     };
-    HttpScreener::new(config, "sk_test_123".into()).unwrap()
+    HttpScreener::new(config, "sk_test_123".into(), true).unwrap()
 }
 
 fn ivan() -> ScreeningQuery {
@@ -238,7 +237,7 @@ fn the_provider_must_be_reached_over_https() {
     assert!(check_url("http://api.screening.example/v1", true).is_err(), "loopback only");
     assert!(check_url("ftp://x", true).is_err() && check_url("not a url", false).is_err());
     let config = HttpScreenerConfig { url: "http://api.example/v1".into(), ..Default::default() };
-    assert!(HttpScreener::new(config, "k".into()).is_err());
+    assert!(HttpScreener::new(config, "k".into(), false).is_err());
 }
 
 #[tokio::test]

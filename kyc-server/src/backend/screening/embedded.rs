@@ -54,23 +54,25 @@ fn loaded(index: Index, modified: Option<SystemTime>) -> Arc<Loaded> {
 }
 
 impl EmbeddedScreener {
+    fn shipped_index() -> Result<Arc<Loaded>, ScreeningError> {
+        let snapshot = kyc_screening::shipped_snapshot()?;
+        Ok(loaded(Index::build(&snapshot.lists), None))
+    }
+
     /// The shipped snapshot of the redistributable lists.
     pub fn shipped(policy: Policy) -> Result<Self, ScreeningError> {
-        let snapshot = kyc_screening::shipped_snapshot()?;
-        let index = Index::build(&snapshot.lists);
-        Ok(Self { current: RwLock::new(loaded(index, None)), file: None, policy })
+        Ok(Self { current: RwLock::new(Self::shipped_index()?), file: None, policy })
     }
 
     /// The index at `file` if it exists (and whenever it changes), else the
     /// shipped snapshot until it does.
     pub fn open(file: &Path, policy: Policy) -> Result<Self, ScreeningError> {
-        let screener = if file.exists() {
-            let index = Index::load(file)?;
-            Self { current: RwLock::new(loaded(index, modified(file))), file: None, policy }
+        let current = if file.exists() {
+            loaded(Index::load(file)?, modified(file))
         } else {
-            Self::shipped(policy)?
+            Self::shipped_index()?
         };
-        Ok(Self { file: Some(file.to_owned()), ..screener })
+        Ok(Self { current: RwLock::new(current), file: Some(file.to_owned()), policy })
     }
 
     /// Loads the index file again if it changed since it was loaded; returns

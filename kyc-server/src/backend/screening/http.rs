@@ -35,8 +35,6 @@ pub struct HttpScreenerConfig {
     pub retry_base_ms: u64,
     /// The provider's fuzziness setting (0–1).
     pub fuzziness: f32,
-    /// Allow `http://` to a loopback address (tests only; never in production).
-    pub danger_allow_plain_http_loopback: bool,
 }
 
 impl Default for HttpScreenerConfig {
@@ -48,7 +46,6 @@ impl Default for HttpScreenerConfig {
             attempts: 4,
             retry_base_ms: 200,
             fuzziness: 0.6,
-            danger_allow_plain_http_loopback: false,
         }
     }
 }
@@ -87,15 +84,21 @@ enum Attempt {
 }
 
 impl HttpScreener {
-    /// A screener for `config` with `api_key`; fails on a non-HTTPS URL.
-    pub fn new(config: HttpScreenerConfig, api_key: String) -> Result<Self, String> {
-        check_url(&config.url, config.danger_allow_plain_http_loopback)?;
+    /// A screener for `config` with `api_key`; fails on a non-HTTPS URL
+    /// (plain HTTP to loopback only with `allow_loopback_http`, i.e.
+    /// `[screening] danger_allow_plain_http_loopback`, for tests).
+    pub fn new(
+        config: HttpScreenerConfig,
+        api_key: String,
+        allow_loopback_http: bool,
+    ) -> Result<Self, String> {
+        check_url(&config.url, allow_loopback_http)?;
         if api_key.trim().is_empty() {
             return Err("the screening provider's API key is empty".to_owned());
         }
         let client = crate::util::http_client_builder()
             .timeout(Duration::from_millis(config.timeout_ms))
-            .https_only(!config.danger_allow_plain_http_loopback)
+            .https_only(!allow_loopback_http)
             .build()
             .map_err(|e| format!("HTTP client: {e}"))?;
         let url = format!("{}/searches", config.url.trim_end_matches('/'));

@@ -133,7 +133,9 @@ pub fn from_config(
                     }
                 },
             };
-            let s = http::HttpScreener::new(http.clone(), key).map_err(StartupError::Screening)?;
+            let loopback = config.screening.danger_allow_plain_http_loopback;
+            let s = http::HttpScreener::new(http.clone(), key, loopback)
+                .map_err(StartupError::Screening)?;
             Ok(std::sync::Arc::new(s))
         }
         #[cfg(not(feature = "http-client"))]
