@@ -306,6 +306,23 @@ fn firm_consonants(t: &str) -> usize {
         .count()
 }
 
+/// Weight of a partial match against a name romanised from Han, kana or
+/// Hangul (see [`is_ideographic`]).
+const ROMANISED_FACTOR: f32 = 0.94;
+
+/// Whether a listed name is written mostly in Han, kana or Hangul, whose
+/// machine romanisation is one reading among several.
+fn is_ideographic(name: &str) -> bool {
+    let (mut ideo, mut letters) = (0usize, 0usize);
+    for c in name.chars().filter(|c| c.is_alphabetic()) {
+        letters += 1;
+        ideo += usize::from(matches!(u32::from(c),
+            0x1100..=0x11FF | 0x3040..=0x30FF | 0x3130..=0x318F | 0x3400..=0x4DBF
+            | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F));
+    }
+    letters > 0 && ideo * 2 > letters
+}
+
 fn tok_sim(q: &QTok, v: &Token) -> f32 {
     token_sim_str(&q.text, q.kind, q.phon, &v.text, v.kind, v.phon)
 }
@@ -659,6 +676,13 @@ impl Index {
             if name.quality == AliasQuality::Weak {
                 name_score *= 0.92;
             }
+            // Han, kana and Hangul names are matched through a machine
+            // romanisation that picks one reading of many (王 is Wang, Vuong
+            // or Ong): only an exact reading is strong evidence, a partial one
+            // is left to the entry's Latin-script names.
+            if name_score < 0.97 && is_ideographic(self.name_text(name)) {
+                name_score *= ROMANISED_FACTOR;
+            }
             let dob = dob_agreement(query.dob, &entry.dates_of_birth);
             let country = country_agreement(qcountry.as_deref(), entry);
             let type_ok = query.entity_type.is_none_or(|t| t.compatible(entry.entity_type));
@@ -899,6 +923,40 @@ mod tests {
             origin: "t".into(),
             entries,
         }])
+    }
+
+    #[test]
+    fn partial_matches_on_romanised_han_names_are_weaker() {
+        assert!(is_ideographic("王君正"));
+        assert!(is_ideographic("윤철"));
+        assert!(!is_ideographic("WANG Jun Zheng"));
+        assert!(!is_ideographic("Павел ПОПОВ"));
+        let mut han = Entry::new(Source::Un, "KPi.1", "王君正");
+        han.entity_type = EntityType::Individual;
+        let mut latin = Entry::new(Source::Un, "KPi.2", "WANG Jun Zheng");
+        latin.entity_type = EntityType::Individual;
+        let idx = Index::build(&[ListSnapshot {
+            source: Source::Un,
+            version: None,
+            published: None,
+            origin: "t".into(),
+            entries: vec![han, latin],
+        }]);
+        let p = Policy::default();
+        let scores = |q: &str| {
+            let r = idx.screen(&Query::name(q), &p).unwrap();
+            let of = |id: &str| r.matches.iter().find(|m| m.id == id).map_or(0.0, |m| m.score);
+            (of("KPi.1"), of("KPi.2"))
+        };
+        // the same two of three syllables: the Latin-script name keeps its
+        // score, the machine romanisation of the Han name is discounted
+        let (han_partial, latin_partial) = scores("Jun Wang");
+        assert!(han_partial < latin_partial * 0.95, "{han_partial} vs {latin_partial}");
+        // the exact Han name (or its full reading) is still a match
+        let (han_exact, _) = scores("王君正");
+        assert!(han_exact >= p.match_threshold, "{han_exact}");
+        let (han_reading, _) = scores("Wang Jun Zheng");
+        assert!(han_reading >= p.match_threshold, "{han_reading}");
     }
 
     #[test]
