@@ -12,8 +12,10 @@
 //!   notifies it and the text bindings re-run (a handful of cheap string
 //!   computations; tachys only touches the DOM when a text differs);
 //! * every binding is made by one of a few helpers taking a plain `fn`
-//!   ([`text`], [`flag`], [`click`], [`region`]), so the whole view has a
-//!   handful of closure types instead of one per binding;
+//!   ([`text`], [`attr`], [`region`]), so the whole view has a handful of
+//!   closure types instead of one per binding;
+//! * events are delegated: one listener on the mount element ([`on_event`])
+//!   instead of a listener (and its generic code) per element;
 //! * the parts that appear and disappear are [`region`]s re-rendered only
 //!   when their [`gate`] (a `Memo<u64>` key of what they show) changes, each
 //!   returning an [`AnyView`].
@@ -44,6 +46,8 @@ const CSS: &str = include_str!("widget.css");
 
 /// An XMLHttpRequest callback kept alive while its request runs.
 type XhrCallback = Closure<dyn FnMut(web_sys::ProgressEvent)>;
+/// A running `setInterval`: its id and callback.
+type Interval = (i32, Closure<dyn FnMut()>);
 
 /// Everything the view reads.
 struct State {
@@ -55,7 +59,6 @@ struct State {
     cameras: Vec<CameraInfo>,
     camera: Option<String>,
     announce: String,
-    dragging: bool,
     /// Bumped to stop a running frame loop.
     generation: u32,
     /// Local clock minus the server's, milliseconds.
@@ -74,7 +77,8 @@ struct Inner {
     mount: HtmlElement,
     stream: RefCell<Option<MediaStream>>,
     keep: RefCell<Vec<XhrCallback>>,
-    ticker: RefCell<Option<gloo_timers::callback::Interval>>,
+    /// The countdown's `setInterval` (id and callback) while liveness shows.
+    ticker: RefCell<Option<Interval>>,
 }
 
 /// A `Copy` handle to one widget's [`Inner`], for closures and tasks.
@@ -185,7 +189,7 @@ impl Ctx {
             Effect::Verify => {
                 leptos::task::spawn_local(async move {
                     // the last frames may still be in flight
-                    gloo_timers::future::TimeoutFuture::new(300).await;
+                    sleep(300).await;
                     let answer = self.call("GET", "/verify", None).await;
                     self.dispatch(match answer.map(|b| parse_json(&b)) {
                         Ok(body) => match body.as_ref().and_then(wire::verify) {
@@ -234,7 +238,14 @@ impl Ctx {
 
     /// The API URL of `path` and the `authorization` header value.
     fn endpoint(self, path: &str) -> (String, Option<String>) {
-        self.read(|s| (s.config.url(path), s.config.credential().map(|c| ["Bearer ", c].concat())))
+        self.read(|s| {
+            let auth = s.config.credential().map(|c| {
+                let mut a = String::from("Bearer ");
+                a.push_str(c);
+                a
+            });
+            (s.config.url(path), auth)
+        })
     }
 
     /// An API call with the bearer credential; the body or (status, code).
@@ -420,7 +431,7 @@ impl Ctx {
             if video_el.is_some() {
                 break;
             }
-            gloo_timers::future::TimeoutFuture::new(20).await;
+            sleep(20).await;
             video_el = self.video();
         }
         let Some(video_el) = video_el else { return };
@@ -523,7 +534,10 @@ impl Ctx {
                     n += 1;
                     let form = web_sys::FormData::new().ok();
                     if let Some(form) = form {
-                        let id = ["g", &generation.to_string(), "-f", &n.to_string()].concat();
+                        let mut id = String::from("g");
+                        id.push_str(&generation.to_string());
+                        id.push_str("-f");
+                        id.push_str(&n.to_string());
                         let nonce = self.read(|s| s.nonce.clone());
                         let _ = form.append_with_str("frameId", &id);
                         let _ = form.append_with_str("nonce", &nonce);
@@ -547,7 +561,7 @@ impl Ctx {
                 }
             }
             let wait = (interval - (now_ms() - started)).max(0.0);
-            gloo_timers::future::TimeoutFuture::new(wait as u32).await;
+            sleep(wait as i32).await;
         }
     }
 }
@@ -589,6 +603,15 @@ fn futures_channel() -> (Resolver, js_sys::Promise) {
     let mut resolve = None;
     let promise = js_sys::Promise::new(&mut |res, _rej| resolve = Some(res));
     (Resolver(resolve.unwrap_or_else(|| js_sys::Function::new_no_args(""))), promise)
+}
+
+/// Resolves after `ms` milliseconds (`setTimeout`).
+async fn sleep(ms: i32) {
+    let (tx, rx) = futures_channel();
+    if let Some(w) = window() {
+        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&tx.0, ms);
+    }
+    let _ = JsFuture::from(rx).await;
 }
 
 /// What a live track can do.
@@ -639,6 +662,57 @@ fn first_file(list: Option<web_sys::FileList>) -> Option<web_sys::File> {
     list.and_then(|l| l.get(0))
 }
 
+// ---- events: delegated to the mount element ----
+
+/// Every event the view handles, from one listener on the mount element:
+/// clicks on a `<button>` (each step has at most one, so the step says
+/// which), the file input and camera `<select>`, and drag and drop on the
+/// drop zone.
+fn on_event(ctx: Ctx, e: &web_sys::Event) {
+    let Some(target) = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else {
+        return;
+    };
+    let within = |selector: &str| target.closest(selector).ok().flatten();
+    match e.type_().as_str() {
+        "click" => {
+            if within("button").is_some() {
+                ctx.dispatch(match ctx.read(step_of) {
+                    Step::Consent => Event::ConsentGiven,
+                    Step::Document => Event::RetryUpload,
+                    _ => Event::TryAgain,
+                });
+            }
+        }
+        "change" => match target.tag_name().as_str() {
+            "INPUT" => {
+                let input: &web_sys::HtmlInputElement = target.unchecked_ref();
+                if let Some(f) = first_file(input.files()) {
+                    read_file(ctx, f);
+                }
+                input.set_value("");
+            }
+            "SELECT" => {
+                ctx.switch_camera(target.unchecked_ref::<web_sys::HtmlSelectElement>().value())
+            }
+            _ => {}
+        },
+        kind => {
+            let Some(zone) = within("[part=dropzone]") else { return };
+            let drag: &web_sys::DragEvent = e.unchecked_ref();
+            if kind != "dragleave" {
+                e.prevent_default();
+            }
+            // the highlight is the drop zone's alone: set on the element
+            let _ = zone.class_list().toggle_with_force("dragging", kind == "dragover");
+            if kind == "drop"
+                && let Some(f) = first_file(drag.data_transfer().and_then(|d| d.files()))
+            {
+                read_file(ctx, f);
+            }
+        }
+    }
+}
+
 // ---- bindings: one closure type each ----
 
 /// A text binding `f(state, key)`.
@@ -667,12 +741,16 @@ fn say(
     text(ctx, Key::Title, f)
 }
 
-/// A boolean binding.
-fn flag(ctx: Ctx, f: fn(&State) -> bool) -> impl Fn() -> bool + Copy + Send + Sync + 'static {
+/// An attribute binding (`None`: no attribute; booleans are `Some("")`).
+fn attr(
+    ctx: Ctx,
+    key: Key,
+    f: fn(&State, Key) -> Option<String>,
+) -> impl Fn() -> Option<String> + Copy + Send + Sync + 'static {
     move || {
         let inner = ctx.inner();
         inner.changed.track();
-        f(&inner.state.borrow())
+        f(&inner.state.borrow(), key)
     }
 }
 
@@ -699,20 +777,9 @@ fn region(
     }
 }
 
-/// A click handler.
-fn click(ctx: Ctx, f: fn(Ctx)) -> impl FnMut(leptos::ev::MouseEvent) + 'static {
-    move |_| f(ctx)
-}
-
-/// A drag-and-drop handler.
-fn drag(ctx: Ctx, f: fn(Ctx, web_sys::DragEvent)) -> impl FnMut(web_sys::DragEvent) + 'static {
-    move |e| f(ctx, e)
-}
-
-/// A button showing `key` that runs `f`.
-fn button(ctx: Ctx, class: Option<&'static str>, key: Key, f: fn(Ctx)) -> AnyView {
-    view! { <button class=class part="button" on:click=click(ctx, f)>{t(ctx, key)}</button> }
-        .into_any()
+/// A button showing `key` (its action: [`on_event`]).
+fn button(ctx: Ctx, class: Option<&'static str>, key: Key) -> AnyView {
+    view! { <button class=class part="button">{t(ctx, key)}</button> }.into_any()
 }
 
 /// A status line showing `key`.
@@ -727,13 +794,13 @@ fn step_of(s: &State) -> Step {
 }
 
 fn widget(ctx: Ctx) -> impl IntoView {
-    let dir = |s: &State, _| (if s.texts.rtl() { "rtl" } else { "ltr" }).to_owned();
+    let dir = |s: &State, _| Some((if s.texts.rtl() { "rtl" } else { "ltr" }).to_owned());
     view! {
         <div
             class="kyc"
             part="container"
-            dir=say(ctx, dir)
-            lang=say(ctx, |s, _| s.texts.locale().to_owned())
+            dir=attr(ctx, Key::Title, dir)
+            lang=attr(ctx, Key::Title, |s, _| Some(s.texts.locale().to_owned()))
         >
             <h2 class="title" part="title">{t(ctx, Key::Title)}</h2>
             <p class="sr" role="status" aria-live="polite">{say(ctx, |s, _| s.announce.clone())}</p>
@@ -756,7 +823,7 @@ fn consent(ctx: Ctx) -> AnyView {
     view! {
         <section class="step" part="consent">
             <p>{t(ctx, Key::ConsentText)}</p>
-            {button(ctx, Some("primary"), Key::ConsentAccept, |c| c.dispatch(Event::ConsentGiven))}
+            {button(ctx, Some("primary"), Key::ConsentAccept)}
         </section>
     }
     .into_any()
@@ -781,33 +848,11 @@ fn doc_error(s: &State) -> Option<(&str, bool)> {
     }
 }
 
-fn set_dragging(ctx: Ctx, on: bool) {
-    if ctx.read(|s| s.dragging) != on {
-        ctx.write(|s| s.dragging = on);
-    }
-}
-
 fn document(ctx: Ctx) -> AnyView {
     view! {
         <section class="step" part="document">
             <h3>{t(ctx, Key::DocTitle)}</h3>
-            <div
-                class="dropzone"
-                class:dragging=flag(ctx, |s| s.dragging)
-                part="dropzone"
-                on:dragover=drag(ctx, |c, e| {
-                    e.prevent_default();
-                    set_dragging(c, true);
-                })
-                on:dragleave=drag(ctx, |c, _| set_dragging(c, false))
-                on:drop=drag(ctx, |c, e| {
-                    e.prevent_default();
-                    set_dragging(c, false);
-                    if let Some(f) = first_file(e.data_transfer().and_then(|d| d.files())) {
-                        read_file(c, f);
-                    }
-                })
-            >
+            <div class="dropzone" part="dropzone">
                 <p>{t(ctx, Key::DocHint)}</p>
                 <label class="button" part="button">
                     {t(ctx, Key::DocChoose)}
@@ -816,14 +861,7 @@ fn document(ctx: Ctx) -> AnyView {
                         class="file"
                         part="file-input"
                         accept="image/jpeg,image/png"
-                        disabled=flag(ctx, uploading)
-                        on:change=move |e: web_sys::Event| {
-                            let input = e.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
-                            if let Some(f) = first_file(input.as_ref().and_then(|i| i.files())) {
-                                read_file(ctx, f);
-                            }
-                            if let Some(i) = input { i.set_value(""); }
-                        }
+                        disabled=attr(ctx, Key::Title, |s, _| uploading(s).then(String::new))
                     />
                 </label>
             </div>
@@ -842,7 +880,12 @@ fn document(ctx: Ctx) -> AnyView {
 fn preview(ctx: Ctx) -> AnyView {
     match ctx.read(|s| s.preview.clone()) {
         Some(src) => view! {
-            <img class="preview" part="preview" src=src alt=t(ctx, Key::DocTitle) />
+            <img
+                class="preview"
+                part="preview"
+                src=src
+                alt=attr(ctx, Key::DocTitle, |s, k| Some(s.texts.get(k)))
+            />
         }
         .into_any(),
         None => ().into_any(),
@@ -855,11 +898,11 @@ fn upload_progress(ctx: Ctx) -> AnyView {
     }
     let percent = |s: &State, _| match doc_state(s) {
         // a string: formatting an f64 would link the float printer
-        Some(DocumentState::Uploading(p)) => p.to_string(),
-        _ => "0".to_owned(),
+        Some(DocumentState::Uploading(p)) => Some(p.to_string()),
+        _ => Some("0".to_owned()),
     };
     view! {
-        <progress class="progress" part="progress" max="100" value=say(ctx, percent)></progress>
+        <progress class="progress" part="progress" max="100" value=attr(ctx, Key::Title, percent)></progress>
         {status(ctx, "status", Key::DocUploading)}
     }
     .into_any()
@@ -869,12 +912,7 @@ fn upload_error(ctx: Ctx) -> AnyView {
     let Some((code, retryable)) = ctx.read(|s| doc_error(s).map(|(c, r)| (c.to_owned(), r))) else {
         return ().into_any();
     };
-    error_line(
-        ctx,
-        code,
-        false,
-        retryable.then(|| button(ctx, None, Key::Retry, |c| c.dispatch(Event::RetryUpload))),
-    )
+    error_line(ctx, code, false, retryable.then(|| button(ctx, None, Key::Retry)))
 }
 
 /// `<p part="error" data-code=…>`: the error's text, after "Verification
@@ -943,13 +981,24 @@ fn seconds(s: &State, _: Key) -> String {
     }
 }
 
+/// Stops the countdown's interval.
+fn stop_ticker(ctx: Ctx) {
+    let ticker = ctx.inner().ticker.borrow_mut().take();
+    if let (Some((id, _)), Some(w)) = (ticker, window()) {
+        w.clear_interval_with_handle(id);
+    }
+}
+
 fn liveness(ctx: Ctx) -> AnyView {
     // the countdown ticks while this step is shown
-    let ticker = gloo_timers::callback::Interval::new(250, move || ctx.write(|s| s.now = now_ms()));
-    *ctx.inner().ticker.borrow_mut() = Some(ticker);
-    on_cleanup(move || {
-        ctx.inner().ticker.borrow_mut().take();
+    stop_ticker(ctx);
+    let tick = Closure::<dyn FnMut()>::new(move || ctx.write(|s| s.now = now_ms()));
+    let id = window().and_then(|w| {
+        w.set_interval_with_callback_and_timeout_and_arguments_0(tick.as_ref().unchecked_ref(), 250)
+            .ok()
     });
+    *ctx.inner().ticker.borrow_mut() = Some((id.unwrap_or_default(), tick));
+    on_cleanup(move || stop_ticker(ctx));
     let cameras = |s: &State| {
         if s.cameras.len() < 2 {
             return 0;
@@ -990,7 +1039,10 @@ fn camera_picker(ctx: Ctx) -> AnyView {
         .map(|(i, c)| {
             let selected = camera.as_deref() == Some(c.device_id.as_str());
             let label = if c.label.is_empty() {
-                [&name, " ", &(i + 1).to_string()].concat()
+                let mut l = name.clone();
+                l.push(' ');
+                l.push_str(&(i + 1).to_string());
+                l
             } else {
                 c.label
             };
@@ -1000,13 +1052,7 @@ fn camera_picker(ctx: Ctx) -> AnyView {
     view! {
         <label class="camera" part="camera">
             {t(ctx, Key::Camera)}
-            <select part="camera-select" on:change=move |e: web_sys::Event| {
-                if let Some(s) = e.target().and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok()) {
-                    ctx.switch_camera(s.value());
-                }
-            }>
-                {options}
-            </select>
+            <select part="camera-select">{options}</select>
         </label>
     }
     .into_any()
@@ -1016,7 +1062,7 @@ fn retry_camera(ctx: Ctx) -> AnyView {
     if !ctx.read(camera_error) {
         return ().into_any();
     }
-    button(ctx, None, Key::TryAgain, |c| c.dispatch(Event::TryAgain))
+    button(ctx, None, Key::TryAgain)
 }
 
 fn outcome(ctx: Ctx) -> AnyView {
@@ -1037,9 +1083,7 @@ fn outcome_body(ctx: Ctx) -> AnyView {
             ctx,
             code,
             true,
-            can_retry.then(|| {
-                button(ctx, Some("primary"), Key::TryAgain, |c| c.dispatch(Event::TryAgain))
-            }),
+            can_retry.then(|| button(ctx, Some("primary"), Key::TryAgain)),
         ),
         _ => ().into_any(),
     }
@@ -1050,6 +1094,8 @@ fn outcome_body(ctx: Ctx) -> AnyView {
 pub struct KycWidget {
     ctx: Ctx,
     mounted: Option<Box<dyn std::any::Any>>,
+    /// The view's one event listener ([`on_event`]).
+    _events: Closure<dyn FnMut(web_sys::Event)>,
 }
 
 impl std::fmt::Debug for KycWidget {
@@ -1098,7 +1144,6 @@ impl KycWidget {
             cameras: Vec::new(),
             camera: None,
             announce: String::new(),
-            dragging: false,
             generation: 0,
             clock_offset: 0.0,
             now: now_ms(),
@@ -1115,10 +1160,15 @@ impl KycWidget {
             ticker: RefCell::new(None),
         };
         let ctx = Ctx(StoredValue::new_local(Rc::new(inner)));
+        let events =
+            Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| on_event(ctx, &e));
+        for name in ["click", "change", "dragover", "dragleave", "drop"] {
+            mount.add_event_listener_with_callback(name, events.as_ref().unchecked_ref())?;
+        }
         let handle = leptos::mount::mount_to(mount, move || widget(ctx));
         let first = ctx.read(step_of);
         ctx.run(Effect::EmitStep(first));
-        Ok(KycWidget { ctx, mounted: Some(Box::new(handle)) })
+        Ok(KycWidget { ctx, mounted: Some(Box::new(handle)), _events: events })
     }
 
     /// An attribute changed (`value` undefined when removed).
