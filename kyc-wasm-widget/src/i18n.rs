@@ -5,6 +5,9 @@
 use kyc_core::api::v1::FrameIssue;
 use std::collections::BTreeMap;
 
+/// Separates the texts of one locale in its joined string.
+const SEP: char = '\u{1f}';
+
 macro_rules! keys {
     ($($k:ident = $name:literal),* $(,)?) => {
         /// A text of the widget.
@@ -453,16 +456,61 @@ const ZH: [&str; N] = [
     "出现错误",
 ];
 
-/// The supported locales: code, table, right-to-left.
-const LOCALES: [(&str, &[&str; N], bool); 8] = [
-    ("en", &EN, false),
-    ("es", &ES, false),
-    ("fr", &FR, false),
-    ("de", &DE, false),
-    ("pt", &PT, false),
-    ("ar", &AR, true),
-    ("hi", &HI, false),
-    ("zh", &ZH, false),
+/// The length of a locale's texts joined with [`SEP`].
+const fn joined_len(texts: &[&str; N]) -> usize {
+    let mut len = 0;
+    let mut i = 0;
+    while i < N {
+        len += texts[i].len() + 1;
+        i += 1;
+    }
+    len - 1
+}
+
+/// A locale's texts joined with [`SEP`], at compile time.
+const fn join<const L: usize>(texts: &[&str; N]) -> [u8; L] {
+    let mut out = [0u8; L];
+    let mut at = 0;
+    let mut i = 0;
+    while i < N {
+        let b = texts[i].as_bytes();
+        let mut j = 0;
+        while j < b.len() {
+            out[at] = b[j];
+            at += 1;
+            j += 1;
+        }
+        if at < L {
+            out[at] = SEP as u8;
+            at += 1;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// One string per locale (the texts joined with [`SEP`]): the wasm keeps
+/// eight strings instead of 360 string pointers.
+macro_rules! joined {
+    ($t:ident) => {{
+        const BYTES: [u8; joined_len(&$t)] = join(&$t);
+        match core::str::from_utf8(&BYTES) {
+            Ok(s) => s,
+            Err(_) => unreachable!(),
+        }
+    }};
+}
+
+/// The supported locales: code, joined texts, right-to-left.
+const LOCALES: [(&str, &str, bool); 8] = [
+    ("en", joined!(EN), false),
+    ("es", joined!(ES), false),
+    ("fr", joined!(FR), false),
+    ("de", joined!(DE), false),
+    ("pt", joined!(PT), false),
+    ("ar", joined!(AR), true),
+    ("hi", joined!(HI), false),
+    ("zh", joined!(ZH), false),
 ];
 
 /// The locale codes the widget speaks.
@@ -474,9 +522,9 @@ pub fn supported() -> impl Iterator<Item = &'static str> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Texts {
     locale: &'static str,
-    table: &'static [&'static str; N],
+    table: &'static str,
     rtl: bool,
-    overrides: BTreeMap<String, String>,
+    overrides: Vec<(Key, String)>,
 }
 
 impl Texts {
@@ -495,7 +543,7 @@ impl Texts {
         let (locale, table, rtl) = pick.copied().unwrap_or(LOCALES[0]);
         let overrides = labels
             .into_iter()
-            .filter(|(k, _)| Key::ALL.iter().any(|key| key.name() == k))
+            .filter_map(|(k, v)| Key::ALL.iter().find(|key| key.name() == k).map(|key| (*key, v)))
             .collect();
         Self { locale, table, rtl, overrides }
     }
@@ -510,21 +558,35 @@ impl Texts {
         self.rtl
     }
 
-    /// The text for `key`.
+    /// The text for `key` (the last override wins).
     pub fn get(&self, key: Key) -> String {
-        self.overrides
-            .get(key.name())
-            .cloned()
-            .unwrap_or_else(|| self.table[key as usize].to_owned())
+        match self.overrides.iter().rev().find(|(k, _)| *k == key) {
+            Some((_, text)) => text.clone(),
+            None => self.table.split(SEP).nth(key as usize).unwrap_or_default().to_owned(),
+        }
     }
 
     /// The text for `key` with `{name}` placeholders filled.
-    pub fn fill(&self, key: Key, args: &[(&str, String)]) -> String {
-        let mut s = self.get(key);
-        for (name, value) in args {
-            s = s.replace(&format!("{{{name}}}"), value);
+    pub fn fill(&self, key: Key, args: &[(&str, &str)]) -> String {
+        let text = self.get(key);
+        let mut parts = text.split('{');
+        let mut out = String::from(parts.next().unwrap_or_default());
+        for part in parts {
+            let arg = part
+                .split_once('}')
+                .and_then(|(name, rest)| args.iter().find(|a| a.0 == name).map(|a| (a.1, rest)));
+            match arg {
+                Some((value, rest)) => {
+                    out.push_str(value);
+                    out.push_str(rest);
+                }
+                None => {
+                    out.push('{');
+                    out.push_str(part);
+                }
+            }
         }
-        s
+        out
     }
 }
 
@@ -588,9 +650,14 @@ mod tests {
     #[test]
     fn eight_locales_translate_every_key() {
         assert_eq!(supported().count(), 8);
+        let en: Vec<&str> = LOCALES[0].1.split(SEP).collect();
+        assert_eq!(en, EN);
         for (code, table, _) in LOCALES {
+            let table: Vec<&str> = table.split(SEP).collect();
+            assert_eq!(table.len(), N, "{code}");
             for (i, t) in table.iter().enumerate() {
                 assert!(!t.trim().is_empty(), "{code}: {} is empty", Key::ALL[i].name());
+                assert_eq!(Texts::new([code], []).get(Key::ALL[i]), *t);
             }
             if code != "en" {
                 let same = table.iter().zip(EN.iter()).filter(|(a, b)| a == b).count();
@@ -599,9 +666,7 @@ mod tests {
             // placeholders survive translation
             let t = Texts::new([code], []);
             assert!(t.get(Key::SecondsLeft).contains("{n}"), "{code}");
-            assert!(
-                t.fill(Key::Steps, &[("done", "1".into()), ("total", "2".into())]).contains('2')
-            );
+            assert!(t.fill(Key::Steps, &[("done", "1"), ("total", "2")]).contains('2'));
         }
     }
 
@@ -627,6 +692,17 @@ mod tests {
             Texts::new(["en"], parse_labels("not json")).get(Key::Title),
             "Verify your identity"
         );
+    }
+
+    #[test]
+    fn placeholders_are_filled_and_unknown_braces_kept() {
+        let t = Texts::new(["en"], []);
+        assert_eq!(t.fill(Key::Steps, &[("done", "1"), ("total", "3")]), "Step 1 of 3");
+        assert_eq!(t.fill(Key::SecondsLeft, &[("n", "12")]), "12 s left");
+        let zh = Texts::new(["zh"], []);
+        assert_eq!(zh.fill(Key::Steps, &[("done", "2"), ("total", "3")]), "第 2 步，共 3 步");
+        let odd = Texts::new(["en"], [("title".to_owned(), "a {x} {n} {n b} {".to_owned())]);
+        assert_eq!(odd.fill(Key::Title, &[("n", "5")]), "a {x} 5 {n b} {");
     }
 
     #[test]

@@ -16,3 +16,5 @@ pub mod i18n;
 mod ui;
 #[cfg(target_arch = "wasm32")]
 pub use ui::KycWidget;
+#[cfg(target_arch = "wasm32")]
+pub mod wire;

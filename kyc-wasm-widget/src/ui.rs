@@ -4,18 +4,32 @@
 //!
 //! Nothing here runs at import: the JS shim in `npm/` calls [`KycWidget::new`]
 //! from `connectedCallback`, so server-side rendering never reaches it.
+//!
+//! Size (the widget ships to every end user): generic leptos code is
+//! instantiated once per distinct signal, closure and view type, so
+//!
+//! * all state lives in one [`State`] behind one [`ArcTrigger`]: every change
+//!   notifies it and the text bindings re-run (a handful of cheap string
+//!   computations; tachys only touches the DOM when a text differs);
+//! * every binding is made by one of a few helpers taking a plain `fn`
+//!   ([`text`], [`attr`], [`region`]), so the whole view has a handful of
+//!   closure types instead of one per binding;
+//! * events are delegated: one listener on the mount element ([`on_event`])
+//!   instead of a listener (and its generic code) per element;
+//! * the parts that appear and disappear are [`region`]s re-rendered only
+//!   when their [`gate`] (a `Memo<u64>` key of what they show) changes, each
+//!   returning an [`AnyView`].
 
 use crate::{
     camera::{self, CameraInfo},
     config::Config,
-    flow::{DocumentState, Effect, Event, LivenessState, Machine, State, Step, hint_text},
-    i18n::{Key, Texts, issue_key},
+    flow::{DocumentState, Effect, Event, LivenessState, Machine, State as Flow, Step, hint_text},
+    i18n::{Key, Texts, error_key, issue_key},
+    wire::{self, parse_json, string as field},
 };
-use kyc_core::{
-    api::v1::{LivenessStatus, StartLivenessResponse, VerifyResponse},
-    image::UploadPolicy,
-};
+use kyc_core::{api::v1::LivenessStatus, image::UploadPolicy};
 use leptos::prelude::*;
+use std::{cell::RefCell, rc::Rc};
 use wasm_bindgen::{JsCast, prelude::*};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{HtmlElement, MediaStream, ShadowRoot};
@@ -32,29 +46,44 @@ const CSS: &str = include_str!("widget.css");
 
 /// An XMLHttpRequest callback kept alive while its request runs.
 type XhrCallback = Closure<dyn FnMut(web_sys::ProgressEvent)>;
+/// A running `setInterval`: its id and callback.
+type Interval = (i32, Closure<dyn FnMut()>);
 
-/// Everything the view and the effects share: arena handles, all `Copy`.
-#[derive(Clone, Copy)]
-struct Ctx {
-    machine: RwSignal<Machine>,
-    config: RwSignal<Config>,
-    texts: Memo<Texts>,
-    host: StoredValue<HtmlElement, LocalStorage>,
-    stream: StoredValue<Option<MediaStream>, LocalStorage>,
-    keep: StoredValue<Vec<XhrCallback>, LocalStorage>,
-    video: NodeRef<leptos::html::Video>,
-    preview: RwSignal<Option<String>>,
-    cameras: RwSignal<Vec<CameraInfo>>,
-    camera: RwSignal<Option<String>>,
-    announce: RwSignal<String>,
+/// Everything the view reads.
+struct State {
+    machine: Machine,
+    config: Config,
+    texts: Texts,
+    /// Object URL of the chosen document's preview.
+    preview: Option<String>,
+    cameras: Vec<CameraInfo>,
+    camera: Option<String>,
+    announce: String,
     /// Bumped to stop a running frame loop.
-    generation: RwSignal<u32>,
+    generation: u32,
     /// Local clock minus the server's, milliseconds.
-    clock_offset: RwSignal<f64>,
-    now: RwSignal<f64>,
-    verification: RwSignal<Option<String>>,
-    nonce: RwSignal<String>,
+    clock_offset: f64,
+    now: f64,
+    verification: Option<String>,
+    nonce: String,
 }
+
+/// One widget: its state, the trigger the view tracks, and browser handles.
+struct Inner {
+    state: RefCell<State>,
+    changed: ArcTrigger,
+    host: HtmlElement,
+    /// The element the view is mounted in (inside the shadow root).
+    mount: HtmlElement,
+    stream: RefCell<Option<MediaStream>>,
+    keep: RefCell<Vec<XhrCallback>>,
+    /// The countdown's `setInterval` (id and callback) while liveness shows.
+    ticker: RefCell<Option<Interval>>,
+}
+
+/// A `Copy` handle to one widget's [`Inner`], for closures and tasks.
+#[derive(Clone, Copy)]
+struct Ctx(StoredValue<Rc<Inner>, LocalStorage>);
 
 fn window() -> Option<web_sys::Window> {
     web_sys::window()
@@ -65,22 +94,7 @@ fn now_ms() -> f64 {
 }
 
 fn js_err_name(e: &JsValue) -> String {
-    js_sys::Reflect::get(e, &"name".into()).ok().and_then(|n| n.as_string()).unwrap_or_default()
-}
-
-/// `JSON.parse` (the browser's parser: no JSON parser in the wasm).
-fn parse_json(text: &str) -> Option<JsValue> {
-    js_sys::JSON::parse(text).ok().filter(|v| v.is_object())
-}
-
-/// A string field of a JSON object.
-fn field(obj: &JsValue, name: &str) -> Option<String> {
-    js_sys::Reflect::get(obj, &name.into()).ok()?.as_string()
-}
-
-/// A typed API answer.
-fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
-    serde_wasm_bindgen::from_value(parse_json(text)?).ok()
+    field(e, "name").unwrap_or_default()
 }
 
 /// The error code of an API error body, if it is one.
@@ -98,13 +112,39 @@ fn object(fields: &[(&str, Option<&str>)]) -> JsValue {
     o.into()
 }
 
+/// FNV-1a: the keys of [`gate`]s.
+fn hash(h: u64, bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .fold(h ^ 0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3))
+}
+
 impl Ctx {
+    fn inner(self) -> Rc<Inner> {
+        self.0.get_value()
+    }
+
+    /// Reads the state (not tracked).
+    fn read<R>(self, f: impl FnOnce(&State) -> R) -> R {
+        f(&self.inner().state.borrow())
+    }
+
+    /// Changes the state; the view follows.
+    fn write<R>(self, f: impl FnOnce(&mut State) -> R) -> R {
+        let inner = self.inner();
+        let r = f(&mut inner.state.borrow_mut());
+        inner.changed.notify();
+        r
+    }
+
     fn dispatch(self, event: Event) {
-        if let Event::ChallengeStarted(r) = &event {
-            self.clock_offset.set(now_ms() - r.challenge.issued_at.unix_millis() as f64);
-            self.nonce.set(r.challenge.nonce.clone());
-        }
-        let effects = self.machine.try_update(|m| m.apply(event)).unwrap_or_default();
+        let effects = self.write(|s| {
+            if let Event::ChallengeStarted(r) = &event {
+                s.clock_offset = now_ms() - r.challenge.issued_at.unix_millis() as f64;
+                s.nonce = r.challenge.nonce.clone();
+            }
+            s.machine.apply(event)
+        });
         for e in effects {
             self.run(e);
         }
@@ -113,7 +153,7 @@ impl Ctx {
     fn run(self, effect: Effect) {
         match effect {
             Effect::EmitStep(step) => {
-                let id = self.verification.get_untracked();
+                let id = self.read(|s| s.verification.clone());
                 self.emit(
                     "kyc-step",
                     &object(&[("step", Some(step.as_str())), ("verificationId", id.as_deref())]),
@@ -125,55 +165,55 @@ impl Ctx {
             }
             Effect::StartChallenge => {
                 leptos::task::spawn_local(async move {
-                    match self.call("POST", "/start-liveness", None).await {
-                        Ok(body) => match parse::<StartLivenessResponse>(&body) {
-                            Some(r) => self.dispatch(Event::ChallengeStarted(r)),
-                            None => self.dispatch(Event::RequestFailed { status: 200, code: None }),
+                    let answer = self.call("POST", "/start-liveness", None).await;
+                    self.dispatch(match answer.map(|b| parse_json(&b)) {
+                        Ok(body) => match body.as_ref().and_then(wire::start_liveness) {
+                            Some(r) => Event::ChallengeStarted(r),
+                            None => Event::RequestFailed { status: 200, code: None },
                         },
-                        Err((status, code)) => self.dispatch(Event::RequestFailed { status, code }),
-                    }
+                        Err((status, code)) => Event::RequestFailed { status, code },
+                    });
                 });
             }
             Effect::SendFrames => {
-                let generation = self.generation.get_untracked() + 1;
-                self.generation.set(generation);
+                let generation = self.write(|s| {
+                    s.generation += 1;
+                    s.generation
+                });
                 leptos::task::spawn_local(async move { self.frame_loop(generation).await });
             }
             Effect::StopCamera => {
-                self.generation.update(|g| *g += 1);
+                self.write(|s| s.generation += 1);
                 self.stop_camera();
             }
             Effect::Verify => {
                 leptos::task::spawn_local(async move {
                     // the last frames may still be in flight
-                    gloo_timers::future::TimeoutFuture::new(300).await;
-                    match self.call("GET", "/verify", None).await {
-                        Ok(body) => match parse::<VerifyResponse>(&body) {
-                            Some(v) => self.dispatch(Event::Verified(v)),
-                            None => self.dispatch(Event::RequestFailed { status: 200, code: None }),
+                    sleep(300).await;
+                    let answer = self.call("GET", "/verify", None).await;
+                    self.dispatch(match answer.map(|b| parse_json(&b)) {
+                        Ok(body) => match body.as_ref().and_then(wire::verify) {
+                            Some(v) => Event::Verified(v),
+                            None => Event::RequestFailed { status: 200, code: None },
                         },
-                        Err((status, code)) => self.dispatch(Event::RequestFailed { status, code }),
-                    }
+                        Err((status, code)) => Event::RequestFailed { status, code },
+                    });
                 });
             }
             Effect::Success(status) => {
-                let status = match status {
-                    LivenessStatus::Passed => "passed",
-                    LivenessStatus::Failed => "failed",
-                    LivenessStatus::Review => "review",
-                };
-                let id = self.verification.get_untracked();
-                let detail = object(&[("verificationId", id.as_deref()), ("status", Some(status))]);
+                let id = self.read(|s| s.verification.clone());
+                let detail =
+                    object(&[("verificationId", id.as_deref()), ("status", Some(status.as_str()))]);
                 self.emit("kyc-success", &detail);
                 self.call_property("onSuccess", &detail);
             }
             Effect::Error(code) => {
-                let step = self.machine.with_untracked(|m| m.state().step().as_str());
+                let step = self.read(|s| s.machine.state().step().as_str());
                 let detail = object(&[("code", Some(&code)), ("step", Some(step))]);
                 self.emit("kyc-error", &detail);
                 self.call_property("onError", &detail);
             }
-            Effect::Announce(key) => self.announce.set(self.texts.get_untracked().get(key)),
+            Effect::Announce(key) => self.write(|s| s.announce = s.texts.get(key)),
         }
     }
 
@@ -183,20 +223,29 @@ impl Ctx {
         init.set_composed(true);
         init.set_detail(detail);
         if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict(name, &init) {
-            self.host.with_value(|h| {
-                let _ = h.dispatch_event(&ev);
-            });
+            let _ = self.inner().host.dispatch_event(&ev);
         }
     }
 
     fn call_property(self, name: &str, detail: &JsValue) {
-        self.host.with_value(|h| {
-            if let Ok(f) = js_sys::Reflect::get(h, &name.into())
-                && let Some(f) = f.dyn_ref::<js_sys::Function>()
-            {
-                let _ = f.call1(h, detail);
-            }
-        });
+        let host = self.inner().host.clone();
+        if let Ok(f) = js_sys::Reflect::get(&host, &name.into())
+            && let Some(f) = f.dyn_ref::<js_sys::Function>()
+        {
+            let _ = f.call1(&host, detail);
+        }
+    }
+
+    /// The API URL of `path` and the `authorization` header value.
+    fn endpoint(self, path: &str) -> (String, Option<String>) {
+        self.read(|s| {
+            let auth = s.config.credential().map(|c| {
+                let mut a = String::from("Bearer ");
+                a.push_str(c);
+                a
+            });
+            (s.config.url(path), auth)
+        })
     }
 
     /// An API call with the bearer credential; the body or (status, code).
@@ -206,19 +255,19 @@ impl Ctx {
         path: &str,
         body: Option<&web_sys::FormData>,
     ) -> Result<String, (u16, Option<String>)> {
-        let config = self.config.get_untracked();
+        let (url, auth) = self.endpoint(path);
         let init = web_sys::RequestInit::new();
         init.set_method(method);
         let headers = web_sys::Headers::new().map_err(|_| (0, None))?;
-        if let Some(c) = config.credential() {
-            let _ = headers.set("authorization", &format!("Bearer {c}"));
+        if let Some(a) = auth {
+            let _ = headers.set("authorization", &a);
         }
         init.set_headers(&headers);
         if let Some(b) = body {
             init.set_body(b);
         }
-        let request = web_sys::Request::new_with_str_and_init(&config.url(path), &init)
-            .map_err(|_| (0, None))?;
+        let request =
+            web_sys::Request::new_with_str_and_init(&url, &init).map_err(|_| (0, None))?;
         let w = window().ok_or((0, None))?;
         let resp: web_sys::Response = JsFuture::from(w.fetch_with_request(&request))
             .await
@@ -234,20 +283,20 @@ impl Ctx {
 
     /// `POST /upload-id` with XMLHttpRequest (fetch has no upload progress).
     fn upload(self) {
-        let Some((mime, bytes)) = self.machine.with_untracked(|m| m.document().cloned()) else {
+        let Some((mime, bytes)) = self.read(|s| s.machine.document().cloned()) else {
             return;
         };
-        let config = self.config.get_untracked();
+        let (url, auth) = self.endpoint("/upload-id");
         let Ok(xhr) = web_sys::XmlHttpRequest::new() else {
             self.dispatch(Event::UploadFailed { status: 0, code: None });
             return;
         };
-        if xhr.open("POST", &config.url("/upload-id")).is_err() {
+        if xhr.open("POST", &url).is_err() {
             self.dispatch(Event::UploadFailed { status: 0, code: None });
             return;
         }
-        if let Some(c) = config.credential() {
-            let _ = xhr.set_request_header("authorization", &format!("Bearer {c}"));
+        if let Some(a) = auth {
+            let _ = xhr.set_request_header("authorization", &a);
         }
         let _ = xhr
             .set_request_header("content-type", if mime.is_empty() { "image/jpeg" } else { &mime });
@@ -268,13 +317,17 @@ impl Ctx {
                 let text = done_xhr.response_text().ok().flatten().unwrap_or_default();
                 if (200..300).contains(&status) {
                     if let Some(v) = parse_json(&text) {
-                        if let Some(id) = field(&v, "verificationId") {
-                            self.verification.set(Some(id));
-                        }
+                        let id = field(&v, "verificationId");
                         // publishable-key mode: the upload created the verification
-                        if let Some(ct) = field(&v, "clientToken") {
-                            self.config.update(|c| c.client_token = Some(ct));
-                        }
+                        let token = field(&v, "clientToken");
+                        self.write(|s| {
+                            if id.is_some() {
+                                s.verification = id;
+                            }
+                            if token.is_some() {
+                                s.config.client_token = token;
+                            }
+                        });
                     }
                     self.dispatch(Event::Uploaded);
                 } else {
@@ -289,24 +342,24 @@ impl Ctx {
         xhr.set_onerror(Some(failed.as_ref().unchecked_ref()));
         xhr.set_ontimeout(Some(failed.as_ref().unchecked_ref()));
         // the closures live until the next upload replaces them
-        self.keep.set_value(vec![progress, done, failed]);
+        *self.inner().keep.borrow_mut() = vec![progress, done, failed];
         let body = js_sys::Uint8Array::from(bytes.as_slice());
         if xhr.send_with_opt_buffer_source(Some(&body)).is_err() {
             self.dispatch(Event::UploadFailed { status: 0, code: None });
         }
     }
 
+    /// The `<video>` of the liveness step, once rendered.
+    fn video(self) -> Option<web_sys::HtmlVideoElement> {
+        self.inner().mount.query_selector("video").ok().flatten()?.dyn_into().ok()
+    }
+
     fn stop_camera(self) {
-        self.stream.update_value(|s| {
-            if let Some(stream) = s.take() {
-                for t in stream.get_tracks().iter() {
-                    if let Ok(t) = t.dyn_into::<web_sys::MediaStreamTrack>() {
-                        t.stop();
-                    }
-                }
-            }
-        });
-        if let Some(v) = self.video.get_untracked() {
+        let stream = self.inner().stream.borrow_mut().take();
+        if let Some(stream) = stream {
+            stop_tracks(&stream);
+        }
+        if let Some(v) = self.video() {
             v.set_src_object(None);
         }
     }
@@ -318,11 +371,10 @@ impl Ctx {
             self.dispatch(Event::CameraFailed("NotFoundError".into()));
             return;
         };
-        let config = self.config.get_untracked();
         let remembered = window()
             .and_then(|w| w.local_storage().ok().flatten())
             .and_then(|s| s.get_item(CAMERA_KEY).ok().flatten());
-        let wanted = device.or(config.device_id.clone()).or(remembered);
+        let wanted = device.or(self.read(|s| s.config.device_id.clone())).or(remembered);
         let video = web_sys::MediaTrackConstraints::new();
         video.set_width(&JsValue::from(640));
         video.set_height(&JsValue::from(480));
@@ -348,7 +400,7 @@ impl Ctx {
                 if let Some(s) = window().and_then(|w| w.local_storage().ok().flatten()) {
                     let _ = s.remove_item(CAMERA_KEY);
                 }
-                self.config.update(|c| c.device_id = None);
+                self.write(|s| s.config.device_id = None);
                 return Box::pin(self.open_camera(None)).await;
             }
             Err(e) => {
@@ -366,37 +418,31 @@ impl Ctx {
         {
             // an infrared or still camera answered for "user": look for another
             self.list_cameras(&devices, active.clone()).await;
-            let ranked = camera::rank(&self.cameras.get_untracked());
+            let ranked = self.read(|s| camera::rank(&s.cameras));
             if let Some(better) = ranked.iter().find(|c| c.device_id != a.device_id) {
-                for t in stream.get_tracks().iter() {
-                    if let Ok(t) = t.dyn_into::<web_sys::MediaStreamTrack>() {
-                        t.stop();
-                    }
-                }
+                stop_tracks(&stream);
                 return Box::pin(self.open_camera(Some(better.device_id.clone()))).await;
             }
         }
         self.stop_camera();
         // the video element appears with the liveness step: wait for it
-        let mut video_el = self.video.get_untracked();
+        let mut video_el = self.video();
         for _ in 0..50 {
             if video_el.is_some() {
                 break;
             }
-            gloo_timers::future::TimeoutFuture::new(20).await;
-            video_el = self.video.get_untracked();
+            sleep(20).await;
+            video_el = self.video();
         }
         let Some(video_el) = video_el else { return };
         video_el.set_muted(true);
         let _ = video_el.set_attribute("playsinline", "");
         video_el.set_src_object(Some(&stream));
         let _ = video_el.play();
-        self.camera.set(active.as_ref().map(|a| a.device_id.clone()));
-        self.stream.set_value(Some(stream));
+        self.write(|s| s.camera = active.as_ref().map(|a| a.device_id.clone()));
+        *self.inner().stream.borrow_mut() = Some(stream);
         self.list_cameras(&devices, active).await;
-        if self
-            .machine
-            .with_untracked(|m| matches!(m.state(), State::Liveness(LivenessState::OpeningCamera)))
+        if self.read(|s| matches!(s.machine.state(), Flow::Liveness(LivenessState::OpeningCamera)))
         {
             self.dispatch(Event::CameraReady);
         }
@@ -421,7 +467,7 @@ impl Ctx {
                 }),
             }
         }
-        self.cameras.set(cameras);
+        self.write(|s| s.cameras = cameras);
     }
 
     /// Switches camera mid-flow and remembers the choice.
@@ -455,19 +501,21 @@ impl Ctx {
         let interval = 1000.0 / FRAME_RATE;
         loop {
             let started = now_ms();
-            if self.generation.get_untracked() != generation {
-                return;
-            }
-            let deadline = self.machine.with_untracked(|m| match m.state() {
-                State::Liveness(LivenessState::Running { deadline_ms, .. }) => Some(*deadline_ms),
+            // the deadline on the server's clock, while this loop is current
+            let deadline = self.read(|s| match s.machine.state() {
+                Flow::Liveness(LivenessState::Running { deadline_ms, .. })
+                    if s.generation == generation =>
+                {
+                    Some(*deadline_ms as f64 + s.clock_offset)
+                }
                 _ => None,
             });
             let Some(deadline) = deadline else { return };
-            if now_ms() - self.clock_offset.get_untracked() > deadline as f64 + 500.0 {
+            if now_ms() > deadline + 500.0 {
                 self.dispatch(Event::DeadlinePassed);
                 return;
             }
-            if let Some(video) = self.video.get_untracked()
+            if let Some(video) = self.video()
                 && video.video_width() > 0
             {
                 let (w, h) = (video.video_width(), video.video_height());
@@ -486,16 +534,22 @@ impl Ctx {
                     n += 1;
                     let form = web_sys::FormData::new().ok();
                     if let Some(form) = form {
-                        let _ = form.append_with_str("frameId", &format!("g{generation}-f{n}"));
-                        let _ = form.append_with_str("nonce", &self.nonce.get_untracked());
+                        let mut id = String::from("g");
+                        id.push_str(&generation.to_string());
+                        id.push_str("-f");
+                        id.push_str(&n.to_string());
+                        let nonce = self.read(|s| s.nonce.clone());
+                        let _ = form.append_with_str("frameId", &id);
+                        let _ = form.append_with_str("nonce", &nonce);
                         let _ = form.append_with_blob_and_filename("image", &blob, "frame.jpg");
                         let answer = self.call("POST", "/submit-frame", Some(&form)).await;
-                        if self.generation.get_untracked() != generation {
+                        if self.read(|s| s.generation) != generation {
                             return;
                         }
                         match answer {
                             Ok(body) => {
-                                if let Some(f) = parse(&body) {
+                                let body = parse_json(&body);
+                                if let Some(f) = body.as_ref().and_then(wire::frame_feedback) {
                                     self.dispatch(Event::FrameResult(f));
                                 }
                             }
@@ -507,7 +561,15 @@ impl Ctx {
                 }
             }
             let wait = (interval - (now_ms() - started)).max(0.0);
-            gloo_timers::future::TimeoutFuture::new(wait as u32).await;
+            sleep(wait as i32).await;
+        }
+    }
+}
+
+fn stop_tracks(stream: &MediaStream) {
+    for t in stream.get_tracks().iter() {
+        if let Ok(t) = t.dyn_into::<web_sys::MediaStreamTrack>() {
+            t.stop();
         }
     }
 }
@@ -543,6 +605,15 @@ fn futures_channel() -> (Resolver, js_sys::Promise) {
     (Resolver(resolve.unwrap_or_else(|| js_sys::Function::new_no_args(""))), promise)
 }
 
+/// Resolves after `ms` milliseconds (`setTimeout`).
+async fn sleep(ms: i32) {
+    let (tx, rx) = futures_channel();
+    if let Some(w) = window() {
+        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&tx.0, ms);
+    }
+    let _ = JsFuture::from(rx).await;
+}
+
 /// What a live track can do.
 fn info_of(track: &web_sys::MediaStreamTrack, device_id: &str) -> CameraInfo {
     // getCapabilities is not in web-sys's stable API
@@ -551,16 +622,13 @@ fn info_of(track: &web_sys::MediaStreamTrack, device_id: &str) -> CameraInfo {
         .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
         .and_then(|f| f.call0(track).ok())
         .unwrap_or(JsValue::UNDEFINED);
-    let num = |o: &JsValue, k: &str| {
-        js_sys::Reflect::get(o, &k.into())
-            .ok()
-            .and_then(|r| js_sys::Reflect::get(&r, &"max".into()).ok().and_then(|m| m.as_f64()))
+    let num = |o: &JsValue, k: &str| wire::get(&wire::get(o, k), "max").as_f64();
+    let facing = wire::get(&caps, "facingMode");
+    let facing = if facing.is_object() {
+        js_sys::Array::from(&facing).iter().filter_map(|x| x.as_string()).collect()
+    } else {
+        Vec::new()
     };
-    let facing = js_sys::Reflect::get(&caps, &"facingMode".into())
-        .ok()
-        .filter(|f| f.is_object())
-        .map(|f| js_sys::Array::from(&f).iter().filter_map(|x| x.as_string()).collect())
-        .unwrap_or_default();
     let max_size = match (num(&caps, "width"), num(&caps, "height")) {
         (Some(w), Some(h)) => Some((w as u32, h as u32)),
         _ => None,
@@ -576,10 +644,11 @@ fn info_of(track: &web_sys::MediaStreamTrack, device_id: &str) -> CameraInfo {
 
 fn read_file(ctx: Ctx, file: web_sys::File) {
     let mime = file.type_();
-    if let Some(old) = ctx.preview.get_untracked() {
+    let url = web_sys::Url::create_object_url_with_blob(&file).ok();
+    let old = ctx.write(|s| std::mem::replace(&mut s.preview, url));
+    if let Some(old) = old {
         let _ = web_sys::Url::revoke_object_url(&old);
     }
-    ctx.preview.set(web_sys::Url::create_object_url_with_blob(&file).ok());
     leptos::task::spawn_local(async move {
         let bytes = match JsFuture::from(file.array_buffer()).await {
             Ok(buf) => js_sys::Uint8Array::new(&buf).to_vec(),
@@ -593,226 +662,430 @@ fn first_file(list: Option<web_sys::FileList>) -> Option<web_sys::File> {
     list.and_then(|l| l.get(0))
 }
 
-#[component]
-fn Widget(ctx: Ctx) -> impl IntoView {
-    let t = move |k: Key| ctx.texts.with(|t| t.get(k));
-    let step = Memo::new(move |_| ctx.machine.with(|m| m.state().step()));
-    let dir = move || if ctx.texts.with(|t| t.rtl()) { "rtl" } else { "ltr" };
-    let lang = move || ctx.texts.with(|t| t.locale());
+// ---- events: delegated to the mount element ----
+
+/// Every event the view handles, from one listener on the mount element:
+/// clicks on a `<button>` (each step has at most one, so the step says
+/// which), the file input and camera `<select>`, and drag and drop on the
+/// drop zone.
+fn on_event(ctx: Ctx, e: &web_sys::Event) {
+    let Some(target) = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else {
+        return;
+    };
+    let within = |selector: &str| target.closest(selector).ok().flatten();
+    match e.type_().as_str() {
+        "click" => {
+            if within("button").is_some() {
+                ctx.dispatch(match ctx.read(step_of) {
+                    Step::Consent => Event::ConsentGiven,
+                    Step::Document => Event::RetryUpload,
+                    _ => Event::TryAgain,
+                });
+            }
+        }
+        "change" => match target.tag_name().as_str() {
+            "INPUT" => {
+                let input: &web_sys::HtmlInputElement = target.unchecked_ref();
+                if let Some(f) = first_file(input.files()) {
+                    read_file(ctx, f);
+                }
+                input.set_value("");
+            }
+            "SELECT" => {
+                ctx.switch_camera(target.unchecked_ref::<web_sys::HtmlSelectElement>().value())
+            }
+            _ => {}
+        },
+        kind => {
+            let Some(zone) = within("[part=dropzone]") else { return };
+            let drag: &web_sys::DragEvent = e.unchecked_ref();
+            if kind != "dragleave" {
+                e.prevent_default();
+            }
+            // the highlight is the drop zone's alone: set on the element
+            let _ = zone.class_list().toggle_with_force("dragging", kind == "dragover");
+            if kind == "drop"
+                && let Some(f) = first_file(drag.data_transfer().and_then(|d| d.files()))
+            {
+                read_file(ctx, f);
+            }
+        }
+    }
+}
+
+// ---- bindings: one closure type each ----
+
+/// A text binding `f(state, key)`.
+fn text(
+    ctx: Ctx,
+    key: Key,
+    f: fn(&State, Key) -> String,
+) -> impl Fn() -> String + Copy + Send + Sync + 'static {
+    move || {
+        let inner = ctx.inner();
+        inner.changed.track();
+        f(&inner.state.borrow(), key)
+    }
+}
+
+/// The text of `key` in the current language.
+fn t(ctx: Ctx, key: Key) -> impl Fn() -> String + Copy + Send + Sync + 'static {
+    text(ctx, key, |s, k| s.texts.get(k))
+}
+
+/// A text computed from the state.
+fn say(
+    ctx: Ctx,
+    f: fn(&State, Key) -> String,
+) -> impl Fn() -> String + Copy + Send + Sync + 'static {
+    text(ctx, Key::Title, f)
+}
+
+/// An attribute binding (`None`: no attribute; booleans are `Some("")`).
+fn attr(
+    ctx: Ctx,
+    key: Key,
+    f: fn(&State, Key) -> Option<String>,
+) -> impl Fn() -> Option<String> + Copy + Send + Sync + 'static {
+    move || {
+        let inner = ctx.inner();
+        inner.changed.track();
+        f(&inner.state.borrow(), key)
+    }
+}
+
+/// A key of what a [`region`] shows: it re-renders when the key changes.
+fn gate(ctx: Ctx, f: fn(&State) -> u64) -> Memo<u64> {
+    Memo::new(move |_| {
+        let inner = ctx.inner();
+        inner.changed.track();
+        f(&inner.state.borrow())
+    })
+}
+
+/// A part of the view that appears, disappears or changes shape: `build`
+/// runs again whenever `gate` changes.
+fn region(
+    ctx: Ctx,
+    gate: Memo<u64>,
+    build: fn(Ctx) -> AnyView,
+) -> impl Fn() -> AnyView + Send + Sync + 'static {
+    move || {
+        // read, not just tracked: a memo computes (and subscribes) when read
+        gate.get();
+        build(ctx)
+    }
+}
+
+/// A button showing `key` (its action: [`on_event`]).
+fn button(ctx: Ctx, class: Option<&'static str>, key: Key) -> AnyView {
+    view! { <button class=class part="button">{t(ctx, key)}</button> }.into_any()
+}
+
+/// A status line showing `key`.
+fn status(ctx: Ctx, class: &'static str, key: Key) -> AnyView {
+    view! { <p class=class part="status">{t(ctx, key)}</p> }.into_any()
+}
+
+// ---- the view ----
+
+fn step_of(s: &State) -> Step {
+    s.machine.state().step()
+}
+
+fn widget(ctx: Ctx) -> impl IntoView {
+    let dir = |s: &State, _| Some((if s.texts.rtl() { "rtl" } else { "ltr" }).to_owned());
     view! {
-        <div class="kyc" part="container" dir=dir lang=lang>
-            <h2 class="title" part="title">{move || t(Key::Title)}</h2>
-            <p class="sr" role="status" aria-live="polite">{move || ctx.announce.get()}</p>
-            {move || match step.get() {
-                Step::Consent => consent(ctx).into_any(),
-                Step::Document => document(ctx).into_any(),
-                Step::Liveness => liveness(ctx).into_any(),
-                Step::Verifying => view! {
-                    <p class="status" part="status">{move || t(Key::Verifying)}</p>
-                }.into_any(),
-                Step::Done | Step::Failed => outcome(ctx).into_any(),
-            }}
+        <div
+            class="kyc"
+            part="container"
+            dir=attr(ctx, Key::Title, dir)
+            lang=attr(ctx, Key::Title, |s, _| Some(s.texts.locale().to_owned()))
+        >
+            <h2 class="title" part="title">{t(ctx, Key::Title)}</h2>
+            <p class="sr" role="status" aria-live="polite">{say(ctx, |s, _| s.announce.clone())}</p>
+            {region(ctx, gate(ctx, |s| step_of(s) as u64), step_view)}
         </div>
     }
 }
 
-fn consent(ctx: Ctx) -> impl IntoView {
-    let t = move |k: Key| ctx.texts.with(|t| t.get(k));
-    view! {
-        <section class="step" part="consent">
-            <p>{move || t(Key::ConsentText)}</p>
-            <button class="primary" part="button" on:click=move |_| ctx.dispatch(Event::ConsentGiven)>
-                {move || t(Key::ConsentAccept)}
-            </button>
-        </section>
+fn step_view(ctx: Ctx) -> AnyView {
+    match ctx.read(step_of) {
+        Step::Consent => consent(ctx),
+        Step::Document => document(ctx),
+        Step::Liveness => liveness(ctx),
+        Step::Verifying => status(ctx, "status", Key::Verifying),
+        Step::Done | Step::Failed => outcome(ctx),
     }
 }
 
-fn document(ctx: Ctx) -> impl IntoView {
-    let t = move |k: Key| ctx.texts.with(|t| t.get(k));
-    let doc_state = move || {
-        ctx.machine.with(|m| match m.state() {
-            State::Document(d) => Some(d.clone()),
-            _ => None,
-        })
-    };
-    let uploading = move || matches!(doc_state(), Some(DocumentState::Uploading(_)));
-    let percent = move || match doc_state() {
-        // a string: formatting an f64 would link the float printer
-        Some(DocumentState::Uploading(p)) => p.to_string(),
-        _ => "0".to_owned(),
-    };
-    let error = move || match doc_state() {
-        Some(DocumentState::Invalid(code)) => Some((code.to_owned(), false)),
-        Some(DocumentState::UploadFailed { code, retryable }) => Some((code, retryable)),
+fn consent(ctx: Ctx) -> AnyView {
+    view! {
+        <section class="step" part="consent">
+            <p>{t(ctx, Key::ConsentText)}</p>
+            {button(ctx, Some("primary"), Key::ConsentAccept)}
+        </section>
+    }
+    .into_any()
+}
+
+fn doc_state(s: &State) -> Option<&DocumentState> {
+    match s.machine.state() {
+        Flow::Document(d) => Some(d),
         _ => None,
-    };
-    let dragging = RwSignal::new(false);
+    }
+}
+
+fn uploading(s: &State) -> bool {
+    matches!(doc_state(s), Some(DocumentState::Uploading(_)))
+}
+
+fn doc_error(s: &State) -> Option<(&str, bool)> {
+    match doc_state(s)? {
+        DocumentState::Invalid(code) => Some((code, false)),
+        DocumentState::UploadFailed { code, retryable } => Some((code, *retryable)),
+        _ => None,
+    }
+}
+
+fn document(ctx: Ctx) -> AnyView {
     view! {
         <section class="step" part="document">
-            <h3>{move || t(Key::DocTitle)}</h3>
-            <div
-                class="dropzone"
-                class:dragging=move || dragging.get()
-                part="dropzone"
-                on:dragover=move |e: web_sys::DragEvent| { e.prevent_default(); dragging.set(true); }
-                on:dragleave=move |_| dragging.set(false)
-                on:drop=move |e: web_sys::DragEvent| {
-                    e.prevent_default();
-                    dragging.set(false);
-                    if let Some(f) = first_file(e.data_transfer().and_then(|d| d.files())) {
-                        read_file(ctx, f);
-                    }
-                }
-            >
-                <p>{move || t(Key::DocHint)}</p>
+            <h3>{t(ctx, Key::DocTitle)}</h3>
+            <div class="dropzone" part="dropzone">
+                <p>{t(ctx, Key::DocHint)}</p>
                 <label class="button" part="button">
-                    {move || t(Key::DocChoose)}
+                    {t(ctx, Key::DocChoose)}
                     <input
                         type="file"
                         class="file"
                         part="file-input"
                         accept="image/jpeg,image/png"
-                        disabled=uploading
-                        on:change=move |e: web_sys::Event| {
-                            let input = e.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
-                            if let Some(f) = first_file(input.as_ref().and_then(|i| i.files())) {
-                                read_file(ctx, f);
-                            }
-                            if let Some(i) = input { i.set_value(""); }
-                        }
+                        disabled=attr(ctx, Key::Title, |s, _| uploading(s).then(String::new))
                     />
                 </label>
             </div>
-            {move || ctx.preview.get().map(|src| view! {
-                <img class="preview" part="preview" src=src alt=move || t(Key::DocTitle) />
-            })}
-            <Show when=uploading>
-                <progress class="progress" part="progress" max="100" value=percent></progress>
-                <p class="status" part="status">{move || t(Key::DocUploading)}</p>
-            </Show>
-            {move || error().map(|(code, retryable)| {
-                let key = crate::i18n::error_key(&code);
-                view! {
-                <p class="status error" part="error" data-code=code>
-                    {move || t(key)}
-                </p>
-                <Show when=move || retryable>
-                    <button part="button" on:click=move |_| ctx.dispatch(Event::RetryUpload)>
-                        {move || t(Key::Retry)}
-                    </button>
-                </Show>
-            }})}
+            {region(ctx, gate(ctx, |s| s.preview.as_ref().map_or(0, |p| hash(1, p.as_bytes()))), preview)}
+            {region(ctx, gate(ctx, |s| u64::from(uploading(s))), upload_progress)}
+            {region(
+                ctx,
+                gate(ctx, |s| doc_error(s).map_or(0, |(c, r)| hash(u64::from(r) + 1, c.as_bytes()))),
+                upload_error,
+            )}
         </section>
+    }
+    .into_any()
+}
+
+fn preview(ctx: Ctx) -> AnyView {
+    match ctx.read(|s| s.preview.clone()) {
+        Some(src) => view! {
+            <img
+                class="preview"
+                part="preview"
+                src=src
+                alt=attr(ctx, Key::DocTitle, |s, k| Some(s.texts.get(k)))
+            />
+        }
+        .into_any(),
+        None => ().into_any(),
     }
 }
 
-fn liveness(ctx: Ctx) -> impl IntoView {
-    let t = move |k: Key| ctx.texts.with(|t| t.get(k));
-    let live = move || {
-        ctx.machine.with(|m| match m.state() {
-            State::Liveness(l) => Some(l.clone()),
-            _ => None,
-        })
+fn upload_progress(ctx: Ctx) -> AnyView {
+    if !ctx.read(uploading) {
+        return ().into_any();
+    }
+    let percent = |s: &State, _| match doc_state(s) {
+        // a string: formatting an f64 would link the float printer
+        Some(DocumentState::Uploading(p)) => Some(p.to_string()),
+        _ => Some("0".to_owned()),
     };
-    let prompt = move || match live() {
-        Some(LivenessState::Running { hint, .. }) => t(hint_text(hint)),
-        Some(LivenessState::CameraError(code)) => t(crate::i18n::error_key(code)),
-        _ => t(Key::CameraStarting),
+    view! {
+        <progress class="progress" part="progress" max="100" value=attr(ctx, Key::Title, percent)></progress>
+        {status(ctx, "status", Key::DocUploading)}
+    }
+    .into_any()
+}
+
+fn upload_error(ctx: Ctx) -> AnyView {
+    let Some((code, retryable)) = ctx.read(|s| doc_error(s).map(|(c, r)| (c.to_owned(), r))) else {
+        return ().into_any();
     };
-    let issues = move || match live() {
-        Some(LivenessState::Running { issues, .. }) => {
-            issues.iter().map(|i| t(issue_key(i))).collect::<Vec<_>>().join(" · ")
+    error_line(ctx, code, false, retryable.then(|| button(ctx, None, Key::Retry)))
+}
+
+/// `<p part="error" data-code=…>`: the error's text, after "Verification
+/// failed: " when `failed`, and an optional button after it.
+fn error_line(ctx: Ctx, code: String, failed: bool, then: Option<AnyView>) -> AnyView {
+    let key = error_key(&code);
+    let title = failed.then(|| view! { {t(ctx, Key::FailedTitle)} ": " });
+    view! {
+        <p class="status error" part="error" data-code=code>{title}{t(ctx, key)}</p>
+        {then}
+    }
+    .into_any()
+}
+
+fn live_state(s: &State) -> Option<&LivenessState> {
+    match s.machine.state() {
+        Flow::Liveness(l) => Some(l),
+        _ => None,
+    }
+}
+
+fn camera_error(s: &State) -> bool {
+    matches!(live_state(s), Some(LivenessState::CameraError(_)))
+}
+
+fn prompt(s: &State, _: Key) -> String {
+    s.texts.get(match live_state(s) {
+        Some(LivenessState::Running { hint, .. }) => hint_text(*hint),
+        Some(LivenessState::CameraError(code)) => error_key(code),
+        _ => Key::CameraStarting,
+    })
+}
+
+fn issues(s: &State, _: Key) -> String {
+    let mut out = String::new();
+    if let Some(LivenessState::Running { issues, .. }) = live_state(s) {
+        for (i, code) in issues.iter().enumerate() {
+            if i > 0 {
+                out.push_str(" · ");
+            }
+            out.push_str(&s.texts.get(issue_key(code)));
         }
+    }
+    out
+}
+
+fn progress(s: &State, _: Key) -> String {
+    match live_state(s) {
+        Some(LivenessState::Running { completed, total, .. }) => s.texts.fill(
+            Key::Steps,
+            &[("done", &(completed + 1).min(*total).to_string()), ("total", &total.to_string())],
+        ),
         _ => String::new(),
-    };
-    let progress = move || match live() {
-        Some(LivenessState::Running { completed, total, .. }) => ctx.texts.with(|tx| {
-            tx.fill(
-                Key::Steps,
-                &[("done", (completed + 1).min(total).to_string()), ("total", total.to_string())],
-            )
-        }),
-        _ => String::new(),
-    };
-    let seconds = move || match live() {
+    }
+}
+
+fn seconds(s: &State, _: Key) -> String {
+    match live_state(s) {
         Some(LivenessState::Running { deadline_ms, .. }) => {
-            let left = ((deadline_ms as f64 - (ctx.now.get() - ctx.clock_offset.get())) / 1000.0)
-                .ceil()
-                .max(0.0) as u64;
-            ctx.texts.with(|tx| tx.fill(Key::SecondsLeft, &[("n", left.to_string())]))
+            // whole seconds, rounded up, on the server's clock
+            let left = *deadline_ms - (s.now - s.clock_offset) as i64;
+            let left = if left > 0 { (left + 999) / 1000 } else { 0 };
+            s.texts.fill(Key::SecondsLeft, &[("n", &left.to_string())])
         }
         _ => String::new(),
-    };
-    let camera_error = move || matches!(live(), Some(LivenessState::CameraError(_)));
+    }
+}
+
+/// Stops the countdown's interval.
+fn stop_ticker(ctx: Ctx) {
+    let ticker = ctx.inner().ticker.borrow_mut().take();
+    if let (Some((id, _)), Some(w)) = (ticker, window()) {
+        w.clear_interval_with_handle(id);
+    }
+}
+
+fn liveness(ctx: Ctx) -> AnyView {
     // the countdown ticks while this step is shown
-    let ticker = gloo_timers::callback::Interval::new(250, move || ctx.now.set(now_ms()));
-    let ticker = StoredValue::new_local(Some(ticker));
-    on_cleanup(move || {
-        ticker.update_value(|t| {
-            t.take();
-        })
+    stop_ticker(ctx);
+    let tick = Closure::<dyn FnMut()>::new(move || ctx.write(|s| s.now = now_ms()));
+    let id = window().and_then(|w| {
+        w.set_interval_with_callback_and_timeout_and_arguments_0(tick.as_ref().unchecked_ref(), 250)
+            .ok()
     });
+    *ctx.inner().ticker.borrow_mut() = Some((id.unwrap_or_default(), tick));
+    on_cleanup(move || stop_ticker(ctx));
+    let cameras = |s: &State| {
+        if s.cameras.len() < 2 {
+            return 0;
+        }
+        let mut h = hash(1, s.texts.get(Key::Camera).as_bytes());
+        for c in &s.cameras {
+            h = hash(h, c.device_id.as_bytes());
+            h = hash(h, c.label.as_bytes());
+        }
+        hash(h, s.camera.as_deref().unwrap_or_default().as_bytes())
+    };
     view! {
         <section class="step" part="liveness">
-            <h3>{move || t(Key::LiveTitle)}</h3>
-            <Show when=move || { ctx.cameras.with(|c| c.len() > 1) }>
-                <label class="camera" part="camera">
-                    {move || t(Key::Camera)}
-                    <select part="camera-select" on:change=move |e: web_sys::Event| {
-                        if let Some(s) = e.target().and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok()) {
-                            ctx.switch_camera(s.value());
-                        }
-                    }>
-                        {move || ctx.cameras.get().into_iter().enumerate().map(|(i, c)| {
-                            let selected = ctx.camera.with(|s| s.as_deref() == Some(c.device_id.as_str()));
-                            let label = if c.label.is_empty() { format!("{} {}", t(Key::Camera), i + 1) } else { c.label.clone() };
-                            view! { <option value=c.device_id.clone() selected=selected>{label}</option> }
-                        }).collect::<Vec<_>>()}
-                    </select>
-                </label>
-            </Show>
+            <h3>{t(ctx, Key::LiveTitle)}</h3>
+            {region(ctx, gate(ctx, cameras), camera_picker)}
             <div class="stage" part="stage">
-                <video class="video" part="video" node_ref=ctx.video autoplay=true></video>
+                <video class="video" part="video" autoplay=true></video>
                 <div class="guide" part="guide" aria-hidden="true"></div>
             </div>
-            <p class="prompt" part="prompt" aria-live="assertive">{prompt}</p>
-            <p class="issues" part="issues">{issues}</p>
-            <p class="meta" part="meta"><span>{progress}</span> " " <span>{seconds}</span></p>
-            <Show when=camera_error>
-                <button part="button" on:click=move |_| ctx.dispatch(Event::TryAgain)>{move || t(Key::TryAgain)}</button>
-            </Show>
+            <p class="prompt" part="prompt" aria-live="assertive">{say(ctx, prompt)}</p>
+            <p class="issues" part="issues">{say(ctx, issues)}</p>
+            <p class="meta" part="meta"><span>{say(ctx, progress)}</span> " " <span>{say(ctx, seconds)}</span></p>
+            {region(ctx, gate(ctx, |s| u64::from(camera_error(s))), retry_camera)}
         </section>
     }
+    .into_any()
 }
 
-fn outcome(ctx: Ctx) -> impl IntoView {
-    let t = move |k: Key| ctx.texts.with(|t| t.get(k));
-    let state = move || ctx.machine.with(|m| m.state().clone());
+fn camera_picker(ctx: Ctx) -> AnyView {
+    let (cameras, camera, name) =
+        ctx.read(|s| (s.cameras.clone(), s.camera.clone(), s.texts.get(Key::Camera)));
+    if cameras.len() < 2 {
+        return ().into_any();
+    }
+    let options = cameras
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let selected = camera.as_deref() == Some(c.device_id.as_str());
+            let label = if c.label.is_empty() {
+                let mut l = name.clone();
+                l.push(' ');
+                l.push_str(&(i + 1).to_string());
+                l
+            } else {
+                c.label
+            };
+            view! { <option value=c.device_id selected=selected>{label}</option> }
+        })
+        .collect::<Vec<_>>();
     view! {
-        <section class="step" part="result">
-            {move || match state() {
-                State::Done(LivenessStatus::Passed) => view! {
-                    <p class="status ok" part="status">{move || t(Key::DonePassed)}</p>
-                }.into_any(),
-                State::Done(_) => view! {
-                    <p class="status ok" part="status">{move || t(Key::DoneReview)}</p>
-                }.into_any(),
-                State::Failed { code, can_retry } => {
-                    let key = crate::i18n::error_key(&code);
-                    view! {
-                    <p class="status error" part="error" data-code=code>
-                        {move || t(Key::FailedTitle)} ": " {move || t(key)}
-                    </p>
-                    <Show when=move || can_retry>
-                        <button class="primary" part="button" on:click=move |_| ctx.dispatch(Event::TryAgain)>
-                            {move || t(Key::TryAgain)}
-                        </button>
-                    </Show>
-                }.into_any()},
-                _ => ().into_any(),
-            }}
-        </section>
+        <label class="camera" part="camera">
+            {t(ctx, Key::Camera)}
+            <select part="camera-select">{options}</select>
+        </label>
+    }
+    .into_any()
+}
+
+fn retry_camera(ctx: Ctx) -> AnyView {
+    if !ctx.read(camera_error) {
+        return ().into_any();
+    }
+    button(ctx, None, Key::TryAgain)
+}
+
+fn outcome(ctx: Ctx) -> AnyView {
+    let key = |s: &State| match s.machine.state() {
+        Flow::Done(status) => *status as u64 + 1,
+        Flow::Failed { code, can_retry } => hash(u64::from(*can_retry) + 8, code.as_bytes()),
+        _ => 0,
+    };
+    view! { <section class="step" part="result">{region(ctx, gate(ctx, key), outcome_body)}</section> }
+        .into_any()
+}
+
+fn outcome_body(ctx: Ctx) -> AnyView {
+    match ctx.read(|s| s.machine.state().clone()) {
+        Flow::Done(LivenessStatus::Passed) => status(ctx, "status ok", Key::DonePassed),
+        Flow::Done(_) => status(ctx, "status ok", Key::DoneReview),
+        Flow::Failed { code, can_retry } => error_line(
+            ctx,
+            code,
+            true,
+            can_retry.then(|| button(ctx, Some("primary"), Key::TryAgain)),
+        ),
+        _ => ().into_any(),
     }
 }
 
@@ -821,14 +1094,23 @@ fn outcome(ctx: Ctx) -> impl IntoView {
 pub struct KycWidget {
     ctx: Ctx,
     mounted: Option<Box<dyn std::any::Any>>,
+    /// The view's one event listener ([`on_event`]).
+    _events: Closure<dyn FnMut(web_sys::Event)>,
 }
 
 impl std::fmt::Debug for KycWidget {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KycWidget")
-            .field("mounted", &self.mounted.is_some())
-            .finish_non_exhaustive()
+        f.write_str("KycWidget")
     }
+}
+
+/// The texts for `config`: its locale, then the browser's, and its labels.
+fn texts_for(config: &Config) -> Texts {
+    let browser: Vec<String> = window()
+        .map(|w| w.navigator().languages().iter().filter_map(|l| l.as_string()).collect())
+        .unwrap_or_default();
+    let wanted = config.locale.iter().chain(browser.iter()).map(String::as_str);
+    Texts::new(wanted, labels(config.labels.as_deref()))
 }
 
 #[wasm_bindgen]
@@ -850,60 +1132,63 @@ impl KycWidget {
                 config.set(&k, v);
             }
         }
-        let skip_consent = config.skip_consent;
-        let config = RwSignal::new(config);
-        let texts = Memo::new(move |_| {
-            let c = config.get();
-            let browser: Vec<String> = window()
-                .map(|w| w.navigator().languages().iter().filter_map(|l| l.as_string()).collect())
-                .unwrap_or_default();
-            let wanted =
-                c.locale.iter().map(String::as_str).chain(browser.iter().map(String::as_str));
-            Texts::new(wanted.collect::<Vec<_>>(), labels(c.labels.as_deref()))
-        });
-        let ctx = Ctx {
-            machine: RwSignal::new(Machine::new(UploadPolicy::default(), skip_consent)),
-            config,
-            texts,
-            host: StoredValue::new_local(host),
-            stream: StoredValue::new_local(None),
-            keep: StoredValue::new_local(Vec::new()),
-            video: NodeRef::new(),
-            preview: RwSignal::new(None),
-            cameras: RwSignal::new(Vec::new()),
-            camera: RwSignal::new(None),
-            announce: RwSignal::new(String::new()),
-            generation: RwSignal::new(0),
-            clock_offset: RwSignal::new(0.0),
-            now: RwSignal::new(now_ms()),
-            verification: RwSignal::new(None),
-            nonce: RwSignal::new(String::new()),
-        };
         adopt_styles(&root)?;
         let doc = window().and_then(|w| w.document()).ok_or("no document")?;
         let mount: HtmlElement = doc.create_element("div")?.unchecked_into();
         root.append_child(&mount)?;
-        let handle = leptos::mount::mount_to(mount, move || view! { <Widget ctx=ctx /> });
-        let first = ctx.machine.with_untracked(|m| m.state().step());
+        let state = State {
+            machine: Machine::new(UploadPolicy::default(), config.skip_consent),
+            texts: texts_for(&config),
+            config,
+            preview: None,
+            cameras: Vec::new(),
+            camera: None,
+            announce: String::new(),
+            generation: 0,
+            clock_offset: 0.0,
+            now: now_ms(),
+            verification: None,
+            nonce: String::new(),
+        };
+        let inner = Inner {
+            state: RefCell::new(state),
+            changed: ArcTrigger::new(),
+            host,
+            mount: mount.clone(),
+            stream: RefCell::new(None),
+            keep: RefCell::new(Vec::new()),
+            ticker: RefCell::new(None),
+        };
+        let ctx = Ctx(StoredValue::new_local(Rc::new(inner)));
+        let events =
+            Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| on_event(ctx, &e));
+        for name in ["click", "change", "dragover", "dragleave", "drop"] {
+            mount.add_event_listener_with_callback(name, events.as_ref().unchecked_ref())?;
+        }
+        let handle = leptos::mount::mount_to(mount, move || widget(ctx));
+        let first = ctx.read(step_of);
         ctx.run(Effect::EmitStep(first));
-        Ok(KycWidget { ctx, mounted: Some(Box::new(handle)) })
+        Ok(KycWidget { ctx, mounted: Some(Box::new(handle)), _events: events })
     }
 
     /// An attribute changed (`value` undefined when removed).
     #[wasm_bindgen(js_name = attributeChanged)]
     pub fn attribute_changed(&self, name: &str, value: Option<String>) {
-        self.ctx.config.update(|c| c.set(name, value));
+        self.ctx.write(|s| {
+            s.config.set(name, value);
+            s.texts = texts_for(&s.config);
+        });
     }
 
     /// The current step (`consent`, `document`, …).
     #[wasm_bindgen(getter)]
     pub fn step(&self) -> String {
-        self.ctx.machine.with_untracked(|m| m.state().step().as_str().to_owned())
+        self.ctx.read(|s| step_of(s).as_str().to_owned())
     }
 
     /// Stops the camera and removes the view (`disconnectedCallback`).
     pub fn unmount(&mut self) {
-        self.ctx.generation.update(|g| *g += 1);
+        self.ctx.write(|s| s.generation += 1);
         self.ctx.stop_camera();
         self.mounted = None;
     }

@@ -98,3 +98,85 @@ async fn attribute_changes_reach_the_view_and_unmount_cleans_up() {
     assert_eq!(text(&root, ".title"), "Identität bestätigen");
     widget.unmount();
 }
+
+#[wasm_bindgen_test]
+fn api_answers_are_read_as_the_server_writes_them() {
+    use kyc_core::{
+        Timestamp,
+        api::v1::{
+            FrameFeedback, FrameIssue, LivenessStatus, StartLivenessResponse, VerifyResponse,
+        },
+        challenge::{ChallengePrompt, Gesture, Hint, Progress},
+    };
+    use kyc_wasm_widget::wire;
+    let t = Timestamp::from_unix_millis;
+    let start = StartLivenessResponse {
+        challenge: ChallengePrompt {
+            nonce: "a1b2".into(),
+            issued_at: t(1_764_064_800_123),
+            deadline: t(1_764_064_830_123),
+            step_count: 3,
+            first: Gesture::TurnLeft,
+        },
+        max_frames: 300,
+        attempts_left: 4,
+    };
+    let json = wire::parse_json(&serde_json::to_string(&start).unwrap()).unwrap();
+    assert_eq!(wire::start_liveness(&json), Some(start));
+    for (issues, next, hint) in [
+        (
+            vec![FrameIssue::TooDark, FrameIssue::OffCenter],
+            Some(Gesture::Blink),
+            Hint::Perform(Gesture::LookUp),
+        ),
+        (vec![], None, Hint::Done),
+        (vec![FrameIssue::NoFace], None, Hint::ShowFace),
+        (vec![], None, Hint::FaceCamera),
+    ] {
+        let frame = FrameFeedback {
+            frame_id: "g1-f2".into(),
+            face_found: issues.is_empty(),
+            faces: 1,
+            issues,
+            progress: Progress { completed: 1, total: 3, next, hint },
+            deadline: t(1_764_064_830_123),
+        };
+        let json = wire::parse_json(&serde_json::to_string(&frame).unwrap()).unwrap();
+        assert_eq!(wire::frame_feedback(&json), Some(frame));
+    }
+    for status in [LivenessStatus::Passed, LivenessStatus::Failed, LivenessStatus::Review] {
+        let v = VerifyResponse { status, attempts_left: 2 };
+        let json = wire::parse_json(&serde_json::to_string(&v).unwrap()).unwrap();
+        assert_eq!(wire::verify(&json), Some(v));
+    }
+}
+
+#[wasm_bindgen_test]
+fn malformed_api_answers_are_refused_without_panicking() {
+    use kyc_wasm_widget::wire;
+    assert!(wire::parse_json("not json").is_none());
+    assert!(wire::parse_json("[1, 2]").is_none());
+    assert!(wire::parse_json("\"passed\"").is_none());
+    let verify = |s: &str| wire::verify(&wire::parse_json(s).unwrap());
+    assert!(verify("{}").is_none());
+    assert!(verify(r#"{"status":"maybe","attemptsLeft":1}"#).is_none());
+    assert!(verify(r#"{"status":"passed","attemptsLeft":-1}"#).is_none());
+    assert!(verify(r#"{"status":"passed","attemptsLeft":1.5}"#).is_none());
+    assert!(verify(r#"{"status":"passed","attemptsLeft":"1"}"#).is_none());
+    assert!(verify(r#"{"status":"passed","attemptsLeft":1}"#).is_some());
+    let start = |s: &str| wire::start_liveness(&wire::parse_json(s).unwrap());
+    let good = r#"{"challenge":{"nonce":"n","issuedAt":"2025-11-25T10:00:00.000Z","deadline":"2025-11-25T10:00:30.000Z","stepCount":2,"first":"blink"},"maxFrames":300,"attemptsLeft":5}"#;
+    assert!(start(good).is_some());
+    assert!(start(&good.replace("\"blink\"", "\"sneeze\"")).is_none());
+    assert!(start(&good.replace("2025-11-25T10:00:30.000Z", "yesterday")).is_none());
+    assert!(start(&good.replace("\"stepCount\":2", "\"stepCount\":\"2\"")).is_none());
+    assert!(start(r#"{"challenge":null,"maxFrames":1,"attemptsLeft":1}"#).is_none());
+    let frame = |s: &str| wire::frame_feedback(&wire::parse_json(s).unwrap());
+    let good = r#"{"frameId":"f","faceFound":true,"faces":1,"issues":["too_dark"],"progress":{"completed":0,"total":2,"hint":{"kind":"perform","gesture":"blink"}},"deadline":"2025-11-25T10:00:30.000Z"}"#;
+    assert!(frame(good).is_some());
+    assert!(frame(&good.replace("too_dark", "too_wet")).is_none());
+    assert!(frame(&good.replace("[\"too_dark\"]", "\"too_dark\"")).is_none());
+    assert!(frame(&good.replace("\"perform\"", "\"dance\"")).is_none());
+    assert!(frame(&good.replace(",\"gesture\":\"blink\"", "")).is_none());
+    assert!(frame(&good.replace("\"progress\"", "\"progres\"")).is_none());
+}

@@ -338,6 +338,26 @@ pub enum LivenessStatus {
     Review,
 }
 
+impl LivenessStatus {
+    /// Every status.
+    pub const ALL: [LivenessStatus; 3] = [Self::Passed, Self::Failed, Self::Review];
+
+    /// The status's wire name (`passed`, `failed`, `review`), as serde writes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Passed => "passed",
+            Self::Failed => "failed",
+            Self::Review => "review",
+        }
+    }
+
+    /// The status with this wire name (for clients that read the JSON
+    /// without serde).
+    pub fn from_wire(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+}
+
 /// `POST /start-liveness` response: what to show the user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -394,6 +414,40 @@ pub enum FrameIssue {
     Blurry,
     /// The face is not centred.
     OffCenter,
+}
+
+impl FrameIssue {
+    /// Every issue.
+    pub const ALL: [FrameIssue; 8] = [
+        Self::NoFace,
+        Self::MultipleFaces,
+        Self::TooFar,
+        Self::TooClose,
+        Self::TooDark,
+        Self::TooBright,
+        Self::Blurry,
+        Self::OffCenter,
+    ];
+
+    /// The issue's wire name (`no_face`, `too_dark`, …), as serde writes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::NoFace => "no_face",
+            Self::MultipleFaces => "multiple_faces",
+            Self::TooFar => "too_far",
+            Self::TooClose => "too_close",
+            Self::TooDark => "too_dark",
+            Self::TooBright => "too_bright",
+            Self::Blurry => "blurry",
+            Self::OffCenter => "off_center",
+        }
+    }
+
+    /// The issue with this wire name (for clients that read the JSON
+    /// without serde).
+    pub fn from_wire(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|i| i.as_str() == name)
+    }
 }
 
 /// `POST /submit-frame` response: per-frame feedback.
@@ -667,6 +721,20 @@ mod tests {
         };
         insta::assert_json_snapshot!("created_key", k);
         assert!(!format!("{k:?}").contains("secret"));
+    }
+
+    #[test]
+    fn wire_names_match_serde() {
+        for s in LivenessStatus::ALL {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+            assert_eq!(LivenessStatus::from_wire(s.as_str()), Some(s));
+        }
+        for i in FrameIssue::ALL {
+            assert_eq!(serde_json::to_value(i).unwrap(), i.as_str());
+            assert_eq!(FrameIssue::from_wire(i.as_str()), Some(i));
+        }
+        assert_eq!(LivenessStatus::from_wire("Passed"), None);
+        assert_eq!(FrameIssue::from_wire(""), None);
     }
 
     #[test]

@@ -53,6 +53,29 @@ pub enum Gesture {
     LookDown,
 }
 
+impl Gesture {
+    /// Every gesture.
+    pub const ALL: [Gesture; 5] =
+        [Self::Blink, Self::TurnLeft, Self::TurnRight, Self::LookUp, Self::LookDown];
+
+    /// The gesture's wire name (`blink`, `turn_left`, …), as serde writes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Blink => "blink",
+            Self::TurnLeft => "turn_left",
+            Self::TurnRight => "turn_right",
+            Self::LookUp => "look_up",
+            Self::LookDown => "look_down",
+        }
+    }
+
+    /// The gesture with this wire name (for clients that read the JSON
+    /// without serde).
+    pub fn from_wire(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|g| g.as_str() == name)
+    }
+}
+
 /// Thresholds for recognising gestures (degrees, ratios, milliseconds).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -391,6 +414,30 @@ pub enum Hint {
     Perform(Gesture),
     /// All gestures are done.
     Done,
+}
+
+impl Hint {
+    /// The hint's wire `kind` (`show_face`, `face_camera`, `perform`, `done`).
+    pub const fn kind(self) -> &'static str {
+        match self {
+            Self::ShowFace => "show_face",
+            Self::FaceCamera => "face_camera",
+            Self::Perform(_) => "perform",
+            Self::Done => "done",
+        }
+    }
+
+    /// The hint with this wire `kind` and `gesture` (for clients that read
+    /// the JSON without serde); `perform` needs a gesture.
+    pub fn from_wire(kind: &str, gesture: Option<Gesture>) -> Option<Self> {
+        Some(match kind {
+            "show_face" => Self::ShowFace,
+            "face_camera" => Self::FaceCamera,
+            "perform" => Self::Perform(gesture?),
+            "done" => Self::Done,
+            _ => return None,
+        })
+    }
 }
 
 /// Why a challenge failed.

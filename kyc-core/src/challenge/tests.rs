@@ -382,3 +382,26 @@ proptest! {
         prop_assert!(e.progress.completed <= seq.len());
     }
 }
+
+#[test]
+fn wire_names_match_serde() {
+    for g in Gesture::ALL {
+        assert_eq!(serde_json::to_value(g).unwrap(), g.as_str());
+        assert_eq!(Gesture::from_wire(g.as_str()), Some(g));
+        let h = Hint::Perform(g);
+        let json = serde_json::to_value(h).unwrap();
+        assert_eq!(json["kind"], h.kind());
+        assert_eq!(
+            Hint::from_wire(h.kind(), Gesture::from_wire(json["gesture"].as_str().unwrap())),
+            Some(h)
+        );
+    }
+    for h in [Hint::ShowFace, Hint::FaceCamera, Hint::Done] {
+        let json = serde_json::to_value(h).unwrap();
+        assert_eq!(json, serde_json::json!({ "kind": h.kind() }));
+        assert_eq!(Hint::from_wire(h.kind(), None), Some(h));
+    }
+    assert_eq!(Hint::from_wire("perform", None), None);
+    assert_eq!(Hint::from_wire("dance", Some(Gesture::Blink)), None);
+    assert_eq!(Gesture::from_wire("Blink"), None);
+}
