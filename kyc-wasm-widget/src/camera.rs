@@ -57,10 +57,15 @@ impl CameraInfo {
 
 /// The cameras to offer, best first (unsuitable ones removed).
 pub fn rank(cameras: &[CameraInfo]) -> Vec<CameraInfo> {
-    let mut ok: Vec<CameraInfo> =
-        cameras.iter().filter(|c| c.unsuitable().is_none()).cloned().collect();
-    ok.sort_by_key(|c| std::cmp::Reverse(c.score()));
-    ok
+    // insertion (a few cameras; ties keep their order): the library's stable
+    // sort would add kilobytes to the wasm
+    let mut ok: Vec<(i32, CameraInfo)> = Vec::new();
+    for c in cameras.iter().filter(|c| c.unsuitable().is_none()) {
+        let score = c.score();
+        let at = ok.iter().position(|(s, _)| *s < score).unwrap_or(ok.len());
+        ok.insert(at, (score, c.clone()));
+    }
+    ok.into_iter().map(|(_, c)| c).collect()
 }
 
 /// The camera to open: `wanted` (the integrator's `device-id`) if present,
@@ -118,6 +123,20 @@ mod tests {
         let ranked = rank(&all);
         let ids: Vec<&str> = ranked.iter().map(|c| c.device_id.as_str()).collect();
         assert_eq!(ids, ["front", "usb", "back"]);
+    }
+
+    #[test]
+    fn equally_good_cameras_keep_their_order() {
+        let all = [
+            cam("a", &[], (1280, 720), 30.0),
+            cam("b", &["user"], (1280, 720), 30.0),
+            cam("c", &[], (1280, 720), 30.0),
+            cam("d", &[], (1920, 1080), 30.0),
+            cam("e", &[], (1280, 720), 30.0),
+        ];
+        let ranked = rank(&all);
+        let ids: Vec<&str> = ranked.iter().map(|c| c.device_id.as_str()).collect();
+        assert_eq!(ids, ["b", "d", "a", "c", "e"]);
     }
 
     #[test]

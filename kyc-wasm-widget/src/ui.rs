@@ -29,7 +29,7 @@ use crate::{
 };
 use kyc_core::{api::v1::LivenessStatus, image::UploadPolicy};
 use leptos::prelude::*;
-use std::{cell::RefCell, rc::Rc};
+use std::cell::RefCell;
 use wasm_bindgen::{JsCast, prelude::*};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{HtmlElement, MediaStream, ShadowRoot};
@@ -81,9 +81,17 @@ struct Inner {
     ticker: RefCell<Option<Interval>>,
 }
 
-/// A `Copy` handle to one widget's [`Inner`], for closures and tasks.
+thread_local! {
+    /// Every widget of the page, by [`Ctx`] index. Never freed: tasks and
+    /// callbacks may outlive their element (as arena-allocated signals
+    /// created outside a reactive owner would).
+    static WIDGETS: RefCell<Vec<&'static Inner>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A `Copy` (and `Send`, as leptos bindings must be) handle to one widget's
+/// [`Inner`], for closures and tasks.
 #[derive(Clone, Copy)]
-struct Ctx(StoredValue<Rc<Inner>, LocalStorage>);
+struct Ctx(usize);
 
 fn window() -> Option<web_sys::Window> {
     web_sys::window()
@@ -120,8 +128,17 @@ fn hash(h: u64, bytes: &[u8]) -> u64 {
 }
 
 impl Ctx {
-    fn inner(self) -> Rc<Inner> {
-        self.0.get_value()
+    fn register(inner: Inner) -> Self {
+        let inner: &'static Inner = Box::leak(Box::new(inner));
+        WIDGETS.with_borrow_mut(|all| {
+            all.push(inner);
+            Ctx(all.len() - 1)
+        })
+    }
+
+    #[inline(never)]
+    fn inner(self) -> &'static Inner {
+        WIDGETS.with_borrow(|all| all[self.0])
     }
 
     /// Reads the state (not tracked).
@@ -782,9 +799,20 @@ fn button(ctx: Ctx, class: Option<&'static str>, key: Key) -> AnyView {
     view! { <button class=class part="button">{t(ctx, key)}</button> }.into_any()
 }
 
+/// A `<p>` (one type for all of them: absent attributes are `None`).
+fn para(
+    class: Option<&'static str>,
+    part: Option<&'static str>,
+    role: Option<&'static str>,
+    live: Option<&'static str>,
+    text: impl Fn() -> String + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    view! { <p class=class part=part role=role aria-live=live>{text}</p> }
+}
+
 /// A status line showing `key`.
 fn status(ctx: Ctx, class: &'static str, key: Key) -> AnyView {
-    view! { <p class=class part="status">{t(ctx, key)}</p> }.into_any()
+    para(Some(class), Some("status"), None, None, t(ctx, key)).into_any()
 }
 
 // ---- the view ----
@@ -803,7 +831,7 @@ fn widget(ctx: Ctx) -> impl IntoView {
             lang=attr(ctx, Key::Title, |s, _| Some(s.texts.locale().to_owned()))
         >
             <h2 class="title" part="title">{t(ctx, Key::Title)}</h2>
-            <p class="sr" role="status" aria-live="polite">{say(ctx, |s, _| s.announce.clone())}</p>
+            {para(Some("sr"), None, Some("status"), Some("polite"), say(ctx, |s, _| s.announce.clone()))}
             {region(ctx, gate(ctx, |s| step_of(s) as u64), step_view)}
         </div>
     }
@@ -822,7 +850,7 @@ fn step_view(ctx: Ctx) -> AnyView {
 fn consent(ctx: Ctx) -> AnyView {
     view! {
         <section class="step" part="consent">
-            <p>{t(ctx, Key::ConsentText)}</p>
+            {para(None, None, None, None, t(ctx, Key::ConsentText))}
             {button(ctx, Some("primary"), Key::ConsentAccept)}
         </section>
     }
@@ -853,7 +881,7 @@ fn document(ctx: Ctx) -> AnyView {
         <section class="step" part="document">
             <h3>{t(ctx, Key::DocTitle)}</h3>
             <div class="dropzone" part="dropzone">
-                <p>{t(ctx, Key::DocHint)}</p>
+                {para(None, None, None, None, t(ctx, Key::DocHint))}
                 <label class="button" part="button">
                     {t(ctx, Key::DocChoose)}
                     <input
@@ -1016,10 +1044,13 @@ fn liveness(ctx: Ctx) -> AnyView {
             {region(ctx, gate(ctx, cameras), camera_picker)}
             <div class="stage" part="stage">
                 <video class="video" part="video" autoplay=true></video>
-                <div class="guide" part="guide" aria-hidden="true"></div>
+                // not a literal: an all-literal element is cloned from an
+                // HTML template, whose cache (a HashMap) this one element
+                // would link
+                <div class="guide" part="guide" aria-hidden={"true"}></div>
             </div>
-            <p class="prompt" part="prompt" aria-live="assertive">{say(ctx, prompt)}</p>
-            <p class="issues" part="issues">{say(ctx, issues)}</p>
+            {para(Some("prompt"), Some("prompt"), None, Some("assertive"), say(ctx, prompt))}
+            {para(Some("issues"), Some("issues"), None, None, say(ctx, issues))}
             <p class="meta" part="meta"><span>{say(ctx, progress)}</span> " " <span>{say(ctx, seconds)}</span></p>
             {region(ctx, gate(ctx, |s| u64::from(camera_error(s))), retry_camera)}
         </section>
@@ -1159,7 +1190,7 @@ impl KycWidget {
             keep: RefCell::new(Vec::new()),
             ticker: RefCell::new(None),
         };
-        let ctx = Ctx(StoredValue::new_local(Rc::new(inner)));
+        let ctx = Ctx::register(inner);
         let events =
             Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| on_event(ctx, &e));
         for name in ["click", "change", "dragover", "dragleave", "drop"] {

@@ -1,12 +1,14 @@
 // npm --prefix npm run build: cargo (wasm32, size profile) → wasm-bindgen →
-// wasm-opt -Oz (npm binaryen; never Debian's, which breaks the module) →
-// esbuild bundles into dist/, then the size report and budget.
+// shrink.mjs (dead exports out, wasm-opt -Oz with short import/export names;
+// npm binaryen, never Debian's, which breaks the module) → esbuild bundles
+// into dist/, then the size report and budget.
 import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { homedir } from "node:os";
 import * as esbuild from "esbuild";
+import { shrink } from "./shrink.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const pkg = resolve(here, "..");
@@ -43,7 +45,15 @@ const out = join(pkg, "pkg");
 rmSync(out, { recursive: true, force: true });
 run(wasmBindgen(), ["--target", "web", "--out-dir", out, "--out-name", "kyc_wasm_widget", built]);
 const wasm = join(out, "kyc_wasm_widget_bg.wasm");
-run(join(pkg, "node_modules/.bin/wasm-opt"), ["-Oz", wasm, "-o", wasm]);
+// dead exports out, wasm-opt -Oz, short import/export names (scripts/shrink.mjs)
+console.log("$ shrink (wasm-metadce, wasm-opt -Oz --converge, short names)");
+shrink({
+  js: join(out, "kyc_wasm_widget.js"),
+  wasm,
+  wasmOpt: join(pkg, "node_modules/.bin/wasm-opt"),
+  wasmMetadce: join(pkg, "node_modules/.bin/wasm-metadce"),
+  optFlags: ["-Oz", "--converge"],
+});
 
 const dist = join(pkg, "dist");
 rmSync(dist, { recursive: true, force: true });
