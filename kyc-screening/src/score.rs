@@ -916,6 +916,10 @@ mod tests {
             e.entity_type = EntityType::Entity;
             entries.push(e);
         }
+        build(entries)
+    }
+
+    fn build(entries: Vec<Entry>) -> Index {
         Index::build(&[ListSnapshot {
             source: Source::Ofac,
             version: None,
@@ -935,13 +939,7 @@ mod tests {
         han.entity_type = EntityType::Individual;
         let mut latin = Entry::new(Source::Un, "KPi.2", "WANG Jun Zheng");
         latin.entity_type = EntityType::Individual;
-        let idx = Index::build(&[ListSnapshot {
-            source: Source::Un,
-            version: None,
-            published: None,
-            origin: "t".into(),
-            entries: vec![han, latin],
-        }]);
+        let idx = build(vec![han, latin]);
         let p = Policy::default();
         let scores = |q: &str| {
             let r = idx.screen(&Query::name(q), &p).unwrap();
