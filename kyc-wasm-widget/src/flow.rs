@@ -252,6 +252,11 @@ impl Machine {
         self.document.as_ref()
     }
 
+    /// Drops the document bytes (the element left the page).
+    pub fn forget_document(&mut self) {
+        self.document = None;
+    }
+
     /// Frames the server answered in this attempt.
     pub fn frames_answered(&self) -> u32 {
         self.frames_answered
@@ -304,6 +309,8 @@ impl Machine {
                 self.state = State::Document(DocumentState::Uploading(p.min(100)));
             }
             (State::Document(DocumentState::Uploading(_)), Event::Uploaded) => {
+                // the server has the document: the page keeps no copy of it
+                self.document = None;
                 out.push(Effect::Announce(Key::DocUploaded));
                 self.frames_answered = 0;
                 self.go(State::Liveness(LivenessState::OpeningCamera), &mut out);
@@ -516,6 +523,7 @@ mod tests {
         assert_eq!(m.state(), &State::Document(DocumentState::Uploading(100)));
         all.extend(m.apply(Event::Uploaded));
         assert!(all.contains(&Effect::OpenCamera));
+        assert!(m.document().is_none(), "the page keeps no copy of an uploaded document");
         assert_eq!(m.apply(Event::CameraReady), vec![Effect::StartChallenge]);
         let e = m.apply(Event::ChallengeStarted(started(Gesture::TurnLeft, 2)));
         assert!(e.contains(&Effect::SendFrames));

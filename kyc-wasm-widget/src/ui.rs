@@ -84,7 +84,8 @@ struct Inner {
 thread_local! {
     /// Every widget of the page, by [`Ctx`] index. Never freed: tasks and
     /// callbacks may outlive their element (as arena-allocated signals
-    /// created outside a reactive owner would).
+    /// created outside a reactive owner would). What stays is small: unmount
+    /// drops the document and revokes its preview.
     static WIDGETS: RefCell<Vec<&'static Inner>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -1217,9 +1218,17 @@ impl KycWidget {
         self.ctx.read(|s| step_of(s).as_str().to_owned())
     }
 
-    /// Stops the camera and removes the view (`disconnectedCallback`).
+    /// Stops the camera, drops the document and its preview, and removes
+    /// the view (`disconnectedCallback`).
     pub fn unmount(&mut self) {
-        self.ctx.write(|s| s.generation += 1);
+        let preview = self.ctx.write(|s| {
+            s.generation += 1;
+            s.machine.forget_document();
+            s.preview.take()
+        });
+        if let Some(url) = preview {
+            let _ = web_sys::Url::revoke_object_url(&url);
+        }
         self.ctx.stop_camera();
         self.mounted = None;
     }

@@ -99,6 +99,45 @@ async fn attribute_changes_reach_the_view_and_unmount_cleans_up() {
     widget.unmount();
 }
 
+/// A JPEG header the client-side check accepts (1200×800).
+fn jpeg_header() -> Vec<u8> {
+    let mut b = vec![0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x11, 0x08, 0x03, 0x20, 0x04, 0xB0];
+    b.extend_from_slice(&[3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, 0xFF, 0xD9]);
+    b
+}
+
+#[wasm_bindgen_test]
+async fn unmount_revokes_the_document_preview() {
+    let (_host, root, _seen, mut widget) = mount(&[("steps", "document,liveness")]);
+    tick().await;
+    let input: web_sys::HtmlInputElement =
+        root.query_selector("input[type=file]").unwrap().unwrap().unchecked_into();
+    let bytes = js_sys::Uint8Array::from(&jpeg_header()[..]);
+    let file =
+        web_sys::File::new_with_u8_array_sequence(&js_sys::Array::of1(&bytes), "id.jpg").unwrap();
+    let picked = web_sys::DataTransfer::new().unwrap();
+    picked.items().add_with_file(&file).unwrap();
+    input.set_files(picked.files().as_ref());
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    input
+        .dispatch_event(&web_sys::Event::new_with_event_init_dict("change", &init).unwrap())
+        .unwrap();
+    tick().await;
+    let src = root
+        .query_selector("img.preview")
+        .unwrap()
+        .and_then(|img| img.get_attribute("src"))
+        .expect("a preview of the chosen file");
+    assert!(src.starts_with("blob:"), "{src}");
+    let fetch = |url: &str| {
+        wasm_bindgen_futures::JsFuture::from(web_sys::window().unwrap().fetch_with_str(url))
+    };
+    assert!(fetch(&src).await.is_ok(), "the preview is readable while mounted");
+    widget.unmount();
+    assert!(fetch(&src).await.is_err(), "the document preview outlived the element");
+}
+
 #[wasm_bindgen_test]
 fn api_answers_are_read_as_the_server_writes_them() {
     use kyc_core::{
