@@ -330,8 +330,8 @@ const HELDOUT_CULTURES: &[(&[&str], &[&str])] = &[
     ),
 ];
 
-/// A third negative pool, written before the date-of-birth weighting and the
-/// gendered surname forms were changed and used only for reporting
+/// A third negative pool, committed before its first run (the scorer has not
+/// changed since the second pool was written) and used only for reporting
 /// (`KYC_BENCH_NEGATIVES=heldout2`): names of cultures and spellings in
 /// neither pool above, every pair.
 const HELDOUT2_CULTURES: &[(&[&str], &[&str])] = &[
@@ -628,6 +628,21 @@ struct Labelled {
     correct: Vec<usize>,
 }
 
+/// The negative pool `KYC_BENCH_NEGATIVES` picks: its label in the report,
+/// whether every pair is used (a held-out pool) or half by parity, and names.
+type CulturePool = &'static [(&'static [&'static str], &'static [&'static str])];
+fn negative_pool() -> (&'static str, bool, CulturePool) {
+    match std::env::var("KYC_BENCH_NEGATIVES").unwrap_or_default().as_str() {
+        "heldout" => ("heldout (HELDOUT_CULTURES, every pair)", true, HELDOUT_CULTURES),
+        "heldout2" => ("heldout2 (HELDOUT2_CULTURES, every pair)", true, HELDOUT2_CULTURES),
+        _ => (
+            "CULTURES (half by parity: seed 7 tunes on one half, other seeds report on the other)",
+            false,
+            CULTURES,
+        ),
+    }
+}
+
 fn key_of(name: &str) -> String {
     let mut t = kyc_core::names::tokens(name);
     t.sort();
@@ -693,11 +708,11 @@ fn make_variant(rng: &mut Rng, e: &Entry, base: &str, kind: &'static str) -> Opt
             }
         }
         "drop_middle" => {
-            let informative: Vec<usize> = (0..toks.len()).filter(|&i| toks[i].len() >= 2).collect();
-            if informative.len() < 3 || e.entity_type != EntityType::Individual {
+            let middles = inner_tokens(&toks);
+            if middles.is_empty() || e.entity_type != EntityType::Individual {
                 return None;
             }
-            let i = informative[1 + rng.below(informative.len() - 2)];
+            let i = middles[rng.below(middles.len())];
             toks.remove(i);
         }
         "decorate" => {
@@ -845,12 +860,7 @@ fn negatives(entries: &[Entry], seed: u64) -> (Vec<Query>, Vec<bool>, usize) {
         .collect();
     let mut rng = Rng(seed ^ 0xABCD);
     let pool_parity = usize::from(seed != 7);
-    let pool_name = std::env::var("KYC_BENCH_NEGATIVES").unwrap_or_default();
-    let (heldout, cultures) = match pool_name.as_str() {
-        "heldout" => (true, HELDOUT_CULTURES),
-        "heldout2" => (true, HELDOUT2_CULTURES),
-        _ => (false, CULTURES),
-    };
+    let (_, heldout, cultures) = negative_pool();
     let mut pool = Vec::new();
     let mut removed = 0;
     for (c, (given, family)) in cultures.iter().enumerate() {
@@ -890,19 +900,26 @@ fn negatives(entries: &[Entry], seed: u64) -> (Vec<Query>, Vec<bool>, usize) {
     (out, flags, removed)
 }
 
+/// Indexes of the tokens a `drop_middle` variant may drop: the informative
+/// (two letters or more) tokens between the first and the last informative
+/// one; none when there are fewer than three.
+fn inner_tokens(toks: &[String]) -> Vec<usize> {
+    let informative: Vec<usize> = (0..toks.len()).filter(|&i| toks[i].len() >= 2).collect();
+    match informative.len() {
+        n if n >= 3 => informative[1..n - 1].to_vec(),
+        _ => Vec::new(),
+    }
+}
+
 /// Keys of a listed name with one inner token dropped, exactly as the
 /// `drop_middle` positives are made (`Vladimir Sergeevich PETROV` →
 /// `Vladimir PETROV`). A negative with such a key is the string the benchmark
 /// also labels a positive for that entry: it is reported apart.
 fn minus_middle_keys(name: &str) -> Vec<String> {
     let toks = kyc_core::names::tokens(name);
-    let informative: Vec<usize> = (0..toks.len()).filter(|&i| toks[i].len() >= 2).collect();
-    if informative.len() < 3 {
-        return Vec::new();
-    }
-    informative[1..informative.len() - 1]
-        .iter()
-        .map(|&drop| {
+    inner_tokens(&toks)
+        .into_iter()
+        .map(|drop| {
             let kept: Vec<&str> = toks
                 .iter()
                 .enumerate()
@@ -1179,12 +1196,12 @@ fn main() {
     let engine_match = quality(&pos, &pos_ranked, &neg_ranked, policy.match_threshold);
     // negatives with and without a date of birth (the KYC pipeline always
     // has one, from the document)
+    let alerted =
+        |i: usize| neg_ranked[i].first().is_some_and(|(_, s)| *s >= policy.potential_match);
     let fp_where = |keep: &dyn Fn(usize) -> bool| {
-        let (n, alerted) =
-            (0..neg.len()).filter(|&i| keep(i)).fold((0usize, 0usize), |(n, a), i| {
-                let hit = neg_ranked[i].first().is_some_and(|(_, s)| *s >= policy.potential_match);
-                (n + 1, a + usize::from(hit))
-            });
+        let (n, alerted) = (0..neg.len())
+            .filter(|&i| keep(i))
+            .fold((0usize, 0usize), |(n, a), i| (n + 1, a + usize::from(alerted(i))));
         json!({"negatives": n, "alerted": alerted, "false_positive_rate": alerted as f64 / n.max(1) as f64})
     };
     let fp_by_dob = json!({
@@ -1223,7 +1240,7 @@ fn main() {
         .map(|(l, r)| json!({"kind": l.kind, "query": l.query.name, "expected": entries[l.correct[0]].primary_name, "top": r.first().map(|(e, s)| (entries[e[0]].primary_name.clone(), *s))}))
         .collect();
     let false_alerts: Vec<serde_json::Value> = (0..neg.len())
-        .filter(|&i| neg_ranked[i].first().is_some_and(|(_, s)| *s >= policy.potential_match))
+        .filter(|&i| alerted(i))
         .take(if std::env::var("KYC_BENCH_SHOW_MISSES").is_ok() { usize::MAX } else { 0 })
         .filter_map(|i| {
             let (top, score) = neg_ranked[i].first()?;
@@ -1313,11 +1330,7 @@ fn main() {
     let report = json!({
         "seed": seed,
         "seed_note": "scorer tuned on seed 7; this run's seed was not used for tuning unless it is 7",
-        "negative_pool": match std::env::var("KYC_BENCH_NEGATIVES").unwrap_or_default().as_str() {
-            "heldout" => "heldout (HELDOUT_CULTURES, every pair)",
-            "heldout2" => "heldout2 (HELDOUT2_CULTURES, every pair)",
-            _ => "CULTURES (half by parity: seed 7 tunes on one half, other seeds report on the other)",
-        },
+        "negative_pool": negative_pool().0,
         "machine_threads_used": 2,
         "index": {
             "lists": info.lists,
