@@ -549,18 +549,23 @@ fn sources_toml(base: &str, un: &str) -> String {
     t
 }
 
+/// The `source` of every list in a `kyc lists … --json` answer.
+fn list_sources(answer: &serde_json::Value) -> Vec<&str> {
+    answer["info"]["lists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["source"].as_str().unwrap())
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lists_import_info_update_and_a_malformed_update_keeps_the_index() {
     let dir = tempfile::tempdir().unwrap();
     let info = json(&run(dir.path(), &["lists", "info", "--json"]));
     assert_eq!(info["origin"], "shipped_snapshot", "{info}");
     assert!(info["snapshot"].as_str().unwrap().contains("snapshot"));
-    let sources: Vec<&str> = info["info"]["lists"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["source"].as_str().unwrap())
-        .collect();
+    let sources = list_sources(&info);
     assert_eq!(sources.len(), 4, "{sources:?}: the redistributable lists, not the derived EU CSV");
     assert!(!sources.contains(&"eu"));
 
@@ -568,7 +573,7 @@ async fn lists_import_info_update_and_a_malformed_update_keeps_the_index() {
     let o = run(dir.path(), &["lists", "import", &shared.display().to_string(), "--json"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
     let imported = json(&o);
-    assert!(imported["info"]["lists"].as_array().unwrap().iter().any(|l| l["source"] == "eu"));
+    assert!(list_sources(&imported).contains(&"eu"));
     let info = json(&run(dir.path(), &["lists", "info", "--json"]));
     assert_eq!((info["origin"].as_str(), &info["version"]), (Some("index"), &imported["version"]));
 
@@ -579,13 +584,7 @@ async fn lists_import_info_update_and_a_malformed_update_keeps_the_index() {
     let o = run(dir.path(), &["lists", "update", "--json"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
     let updated = json(&o);
-    let lists: Vec<&str> = updated["info"]["lists"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["source"].as_str().unwrap())
-        .collect();
-    assert_eq!(lists, ["ofac", "un"], "{updated}");
+    assert_eq!(list_sources(&updated), ["ofac", "un"], "{updated}");
     assert_ne!(updated["version"], imported["version"]);
     let served = json(&run(dir.path(), &["screen", "--name", "Kim Jong Un", "--json"]));
     assert_eq!(served["listsVersion"], updated["version"], "screening uses the swapped index");
