@@ -17,8 +17,6 @@ use kyc_core::{
     audit::AuditEvent,
 };
 
-/// Appends an audit event (with storage retries). The event carries ids,
-/// codes and numbers only, never PII.
 /// Why a job step that calls a provider (document reader, screener) failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ProviderJobError {
@@ -52,6 +50,8 @@ impl ProviderJobError {
     }
 }
 
+/// Appends an audit event (with storage retries). The event carries ids,
+/// codes and numbers only, never PII.
 pub(crate) async fn audit(
     state: &AppState,
     verification_id: Option<VerificationId>,
