@@ -7,6 +7,7 @@ pub mod challenge;
 pub mod decision;
 pub mod document;
 mod error;
+pub mod face;
 mod id;
 pub mod image;
 pub mod names;

@@ -126,7 +126,7 @@ async fn accuracy(engine: &LocalFaceEngine) -> serde_json::Value {
             .unwrap();
         doc.push((d.similarity, *same));
     }
-    let (metric, calibration) = engine.calibration();
+    let (metric, calibration) = engine.models().calibration();
     json!({
         "model": engine.name(),
         "metric": metric,
@@ -144,7 +144,7 @@ fn speed(engine: &LocalFaceEngine) -> serde_json::Value {
     }
     let mut live = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for f in &frames {
-        let t = engine.profile(&FaceImage(f.clone().into()), ImageKind::LiveFrame).unwrap();
+        let t = engine.models().profile(f, ImageKind::LiveFrame).unwrap();
         live.0.push(t.decode_ms);
         live.1.push(t.detect_ms);
         live.2.push(t.observe_ms);
@@ -158,9 +158,7 @@ fn speed(engine: &LocalFaceEngine) -> serde_json::Value {
         .collect();
     let mut doc_detect = Vec::new();
     for c in &cards {
-        doc_detect.push(
-            engine.profile(&FaceImage(c.clone().into()), ImageKind::Document).unwrap().detect_ms,
-        );
+        doc_detect.push(engine.models().profile(c, ImageKind::Document).unwrap().detect_ms);
     }
     json!({
         "frames": frames.len(),

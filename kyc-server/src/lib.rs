@@ -6,8 +6,6 @@ pub mod auth;
 pub mod backend;
 pub mod breaker;
 pub mod cli;
-#[cfg(feature = "local")]
-mod cli_screening;
 pub mod clock;
 pub mod config;
 pub mod cpu_pool;

@@ -311,7 +311,7 @@ mod local_state {
                 // plans are made off the start-up path: the server listens meanwhile
                 let warming = reader.clone();
                 std::thread::spawn(move || {
-                    if let Err(e) = warming.warm() {
+                    if let Err(e) = warming.models().warm() {
                         tracing::warn!(error = %e, "document reader plans will be made on first use");
                     }
                 });

@@ -3,13 +3,45 @@
 use crate::{
     ServerConfig,
     backend::screening::{ScreeningQuery, from_config},
-    cli::{ListsCommand, Output, env_lookup, open_db, print_line},
+    cli::shared::{Output, env_lookup, open_db, print_line},
     config::EnvVars,
     lists::{self, ListsError},
 };
 use anyhow::Context;
+use clap::Subcommand;
 use kyc_core::decision::sanctions_status;
-use std::{io::BufRead, path::Path, process::ExitCode};
+use std::{
+    io::BufRead,
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
+
+/// `kyc lists …`
+#[derive(Debug, Subcommand)]
+pub enum ListsCommand {
+    /// Parse the publishers' files in DIR (OFAC CSV, UN XML, EU FSF XML, UK
+    /// CSV/XML), build the index, swap it in, and queue re-screening.
+    Import {
+        /// Directory of list files (two levels deep).
+        dir: PathBuf,
+        /// Output format.
+        #[command(flatten)]
+        out: Output,
+    },
+    /// Sources, versions, entry counts and dates of the lists in service.
+    Info {
+        /// Output format.
+        #[command(flatten)]
+        out: Output,
+    },
+    /// Download the configured sources (`[screening] sources`), verify, swap, re-screen.
+    #[cfg(feature = "http-client")]
+    Update {
+        /// Output format.
+        #[command(flatten)]
+        out: Output,
+    },
+}
 
 /// The OCR store of the data directory (for re-screening after a lists change).
 fn ocr_store(

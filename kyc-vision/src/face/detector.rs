@@ -7,15 +7,16 @@
 //! per grid cell: `score = sqrt(cls·obj)`, `cx = (col + b0)·s`, `w = exp(b2)·s`,
 //! `kp = (col + k)·s`; then non-maximum suppression at IoU 0.3.
 
-use crate::backend::face::{BoundingBox, Landmarks, Point, ProviderError};
-use crate::backend::local::onnx::{
+use crate::VisionError;
+use crate::onnx::{
     Model,
     geometry::{Layout, letterbox},
 };
 use image::RgbImage;
+use kyc_core::face::{BoundingBox, Landmarks, Point};
 
 pub(crate) const YUNET: &[u8] =
-    include_bytes!("../../../../models/face/face_detection_yunet_2023mar.onnx");
+    include_bytes!("../../models/face/face_detection_yunet_2023mar.onnx");
 
 /// A raw detection in image pixels.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,11 +48,11 @@ impl Detector {
         Ok(Self { model: Model::load(YUNET, &[1, 3, size, size])?, size, threshold })
     }
 
-    pub(crate) fn detect(&self, img: &RgbImage) -> Result<Vec<Detection>, ProviderError> {
+    pub(crate) fn detect(&self, img: &RgbImage) -> Result<Vec<Detection>, VisionError> {
         let (input, scale) = letterbox(img, self.size, Layout::NchwBgr);
         let out = self.model.run(input)?;
         if out.len() != 12 {
-            return Err(crate::backend::local::onnx::backend_err("unexpected YuNet outputs"));
+            return Err(crate::onnx::inference_err("unexpected YuNet outputs"));
         }
         let mut found = Vec::new();
         for (k, stride) in [8usize, 16, 32].into_iter().enumerate() {

@@ -13,16 +13,17 @@
 //! Each descriptor is the mean of the chip's and its mirror image's
 //! descriptors (flip averaging), which measurably tightens same-person scores.
 
-use crate::backend::face::{Landmarks, ProviderError};
-use crate::backend::local::onnx::{
+use crate::VisionError;
+use crate::onnx::{
     Model,
     geometry::{Affine, Layout, warp_into},
 };
 use image::RgbImage;
+use kyc_core::face::Landmarks;
 use serde::{Deserialize, Serialize};
 
 pub(crate) const DLIB_RESNET: &[u8] =
-    include_bytes!("../../../../models/face/dlib_face_recognition_resnet_v1.onnx");
+    include_bytes!("../../models/face/dlib_face_recognition_resnet_v1.onnx");
 
 /// How raw scores become 0–100 similarities:
 /// `S = 100 / (1 + (15/85)·exp(−(g − g85)/k))`, where `g` is the score with
@@ -176,17 +177,18 @@ impl Embedder {
     }
 
     /// The flip-averaged descriptor of the face with these landmarks.
-    pub(crate) fn embed(&self, img: &RgbImage, lm: &Landmarks) -> Result<Vec<f32>, ProviderError> {
+    pub(crate) fn embed(&self, img: &RgbImage, lm: &Landmarks) -> Result<Vec<f32>, VisionError> {
         let map =
-            self.chip_to_image(lm).ok_or(ProviderError::Rejected("degenerate face landmarks"))?;
+            self.chip_to_image(lm).ok_or(VisionError::Rejected("degenerate face landmarks"))?;
         let size = self.spec.size;
         let mut sum: Option<Vec<f32>> = None;
         for flip in [false, true] {
             let input = warp_into(img, &map, size, size, self.spec.layout, 1.0, flip);
             let outputs = self.model.run(input)?;
-            let d = outputs.into_iter().nth(self.spec.output).ok_or_else(|| {
-                crate::backend::local::onnx::backend_err("missing embedding output")
-            })?;
+            let d = outputs
+                .into_iter()
+                .nth(self.spec.output)
+                .ok_or_else(|| crate::onnx::inference_err("missing embedding output"))?;
             let d = if self.spec.metric == Metric::Cosine { l2_normalise(d) } else { d };
             sum = Some(match sum {
                 None => d,

@@ -15,15 +15,15 @@
 //!   labelled clips, closed ones 0.14–0.18; the challenge compares each
 //!   person with their own open-eye baseline).
 
-use crate::backend::face::{BoundingBox, FacePose, Landmarks, ProviderError};
-use crate::backend::local::onnx::{
+use crate::VisionError;
+use crate::onnx::{
     Model,
     geometry::{Affine, Layout, warp_into},
 };
 use image::RgbImage;
+use kyc_core::face::{BoundingBox, FacePose, Landmarks};
 
-pub(crate) const MESH: &[u8] =
-    include_bytes!("../../../../models/face/mediapipe_face_landmark.onnx");
+pub(crate) const MESH: &[u8] = include_bytes!("../../models/face/mediapipe_face_landmark.onnx");
 const SIZE: usize = 192;
 const LEFT_EYE: [usize; 6] = [33, 160, 158, 133, 153, 144];
 const RIGHT_EYE: [usize; 6] = [362, 385, 387, 263, 373, 380];
@@ -80,7 +80,7 @@ impl Mesh {
         img: &RgbImage,
         bbox: &BoundingBox,
         lm: &Landmarks,
-    ) -> Result<MeshResult, ProviderError> {
+    ) -> Result<MeshResult, VisionError> {
         let (l, r) = (lm.eye_image_left, lm.eye_image_right);
         let roll = (r.y - l.y).atan2(r.x - l.x);
         let (cx, cy) = (bbox.x + bbox.width / 2.0, bbox.y + bbox.height / 2.0);
@@ -94,7 +94,7 @@ impl Mesh {
         let out = self.model.run(input)?;
         let (points, logit) = match (out.first(), out.get(1)) {
             (Some(p), Some(l)) if p.len() >= 468 * 3 && !l.is_empty() => (p, l[0]),
-            _ => return Err(crate::backend::local::onnx::backend_err("unexpected mesh outputs")),
+            _ => return Err(crate::onnx::inference_err("unexpected mesh outputs")),
         };
         let p: Vec<P3> = points.chunks_exact(3).take(468).map(|q| [q[0], q[1], q[2]]).collect();
         let x_axis = unit(sub(p[263], p[33]));

@@ -1,5 +1,5 @@
 //! The local face engine: three ONNX models run in pure Rust by tract, on
-//! the server's CPU pool. Nothing leaves the machine.
+//! the calling thread. Nothing leaves the machine.
 //!
 //! | step | model | cost (2 cores, release; `benches/face.rs`) |
 //! |---|---|---|
@@ -16,25 +16,22 @@ mod mesh;
 
 pub use embedder::{Calibration, Metric};
 
-use crate::{
-    backend::face::{
-        DetectedFace, FaceAnalysis, FaceEngine, FaceImage, FaceMatch, FaceQuality, ImageKind,
-        ProviderError,
-    },
-    cpu_pool::CpuPool,
-};
-use async_trait::async_trait;
+use crate::VisionError;
 use detector::{Detection, Detector};
 use embedder::{DLIB_RESNET, DLIB_SPEC, Embedder, FACERES_SPEC};
 use image::RgbImage;
+pub use kyc_core::face::{DetectedFace, FaceAnalysis, FaceMatch, FaceQuality, ImageKind};
 use mesh::Mesh;
 use serde::{Deserialize, Serialize};
-use std::{path::PathBuf, sync::Arc, time::Instant};
+use std::{path::PathBuf, time::Instant};
+
+/// Largest image decoded (pixels).
+const MAX_PIXELS: u64 = 40_000_000;
 
 /// Which identity model to use.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct LocalFaceConfig {
+pub struct FaceConfig {
     /// `dlib-resnet-v1` (built in, default) or `hse-faceres` (needs `embedding_model_path`).
     pub embedding_model: String,
     /// ONNX file of the embedding model when it is not built in.
@@ -45,7 +42,7 @@ pub struct LocalFaceConfig {
     pub detection_threshold: f32,
 }
 
-impl Default for LocalFaceConfig {
+impl Default for FaceConfig {
     fn default() -> Self {
         Self {
             embedding_model: DLIB_SPEC.name.to_owned(),
@@ -109,16 +106,21 @@ pub struct StageTimings {
     pub faces: usize,
 }
 
-/// The local ONNX face engine.
-#[derive(Debug, Clone)]
-pub struct LocalFaceEngine {
-    models: Arc<Models>,
-    cpu: Arc<CpuPool>,
+/// The loaded face models: detection (one plan for live frames, one for
+/// documents), mesh and identity embedding. Share it behind an `Arc`; every
+/// method takes `&self` and runs on the calling thread.
+#[derive(Debug)]
+pub struct FaceModels {
+    models: Models,
     name: String,
 }
 
-fn decode(image: &FaceImage) -> Result<RgbImage, ProviderError> {
-    crate::backend::local::onnx::decode_image(&image.0, 40_000_000)
+/// An identity descriptor of one face (compare two with [`FaceModels::compare`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Descriptor(Vec<f32>);
+
+fn decode(image: &[u8]) -> Result<RgbImage, VisionError> {
+    crate::onnx::decode_image(image, MAX_PIXELS)
 }
 
 impl Models {
@@ -129,10 +131,10 @@ impl Models {
         }
     }
 
-    fn face(&self, img: &RgbImage, d: &Detection) -> Result<DetectedFace, ProviderError> {
+    fn face(&self, img: &RgbImage, d: &Detection) -> Result<DetectedFace, VisionError> {
         let b = d.bbox;
         let (brightness, sharpness) =
-            crate::backend::local::onnx::geometry::luma_stats(img, b.x, b.y, b.width, b.height);
+            crate::onnx::geometry::luma_stats(img, b.x, b.y, b.width, b.height);
         let (w, h) = (img.width() as f32, img.height() as f32);
         let mesh = self.mesh.measure(img, &d.bbox, &d.landmarks)?;
         Ok(DetectedFace {
@@ -149,38 +151,11 @@ impl Models {
             },
         })
     }
-
-    fn analyze(&self, img: &RgbImage, kind: ImageKind) -> Result<FaceAnalysis, ProviderError> {
-        let detections = self.detector(kind).detect(img)?;
-        let faces =
-            detections.iter().take(3).map(|d| self.face(img, d)).collect::<Result<Vec<_>, _>>()?;
-        let (brightness, _) = crate::backend::local::onnx::geometry::luma_stats(
-            img,
-            0.0,
-            0.0,
-            img.width() as f32,
-            img.height() as f32,
-        );
-        Ok(FaceAnalysis { width: img.width(), height: img.height(), brightness, faces })
-    }
-
-    /// Descriptor of the largest face, if any.
-    fn descriptor(
-        &self,
-        image: &FaceImage,
-        kind: ImageKind,
-    ) -> Result<Option<Vec<f32>>, ProviderError> {
-        let img = decode(image)?;
-        match self.detector(kind).detect(&img)?.first() {
-            Some(d) => self.embedder.embed(&img, &d.landmarks).map(Some),
-            None => Ok(None),
-        }
-    }
 }
 
-impl LocalFaceEngine {
-    /// Loads every model (once; takes well under a second) to run on `cpu`.
-    pub fn load(config: &LocalFaceConfig, cpu: Arc<CpuPool>) -> Result<Self, FaceLoadError> {
+impl FaceModels {
+    /// Loads every model (once; takes well under a second).
+    pub fn load(config: &FaceConfig) -> Result<Self, FaceLoadError> {
         let start = Instant::now();
         let tract = |model: &'static str| {
             move |e: tract_onnx::prelude::TractError| FaceLoadError::Model {
@@ -216,20 +191,68 @@ impl LocalFaceEngine {
             load_ms = start.elapsed().as_millis() as u64,
             "face models loaded"
         );
-        Ok(Self { models: Arc::new(models), cpu, name: format!("local-onnx/{}", spec.name) })
+        Ok(Self { models, name: format!("local-onnx/{}", spec.name) })
     }
 
-    /// The CPU pool the engine runs on (share it with other CPU-heavy work).
-    pub fn cpu_pool(&self) -> Arc<CpuPool> {
-        Arc::clone(&self.cpu)
+    /// Engine and model, for logs and audit (e.g. `local-onnx/dlib-resnet-v1`).
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
-    /// Runs every stage on one image on the calling thread and times each.
-    pub fn profile(
+    /// Every face of an encoded JPEG/PNG (up to three, largest first) with
+    /// landmarks, pose, eyes and quality; an image without faces is `Ok`
+    /// with none.
+    pub fn analyze(&self, image: &[u8], kind: ImageKind) -> Result<FaceAnalysis, VisionError> {
+        let img = decode(image)?;
+        self.analyze_image(&img, kind)
+    }
+
+    /// [`analyze`](Self::analyze) on an already decoded image.
+    pub fn analyze_image(
         &self,
-        image: &FaceImage,
+        img: &RgbImage,
         kind: ImageKind,
-    ) -> Result<StageTimings, ProviderError> {
+    ) -> Result<FaceAnalysis, VisionError> {
+        let detections = self.models.detector(kind).detect(img)?;
+        let faces = detections
+            .iter()
+            .take(3)
+            .map(|d| self.models.face(img, d))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (brightness, _) = crate::onnx::geometry::luma_stats(
+            img,
+            0.0,
+            0.0,
+            img.width() as f32,
+            img.height() as f32,
+        );
+        Ok(FaceAnalysis { width: img.width(), height: img.height(), brightness, faces })
+    }
+
+    /// The identity descriptor of the largest face of an encoded image, `None`
+    /// without a face.
+    pub fn descriptor(
+        &self,
+        image: &[u8],
+        kind: ImageKind,
+    ) -> Result<Option<Descriptor>, VisionError> {
+        let img = decode(image)?;
+        match self.models.detector(kind).detect(&img)?.first() {
+            Some(d) => self.models.embedder.embed(&img, &d.landmarks).map(|v| Some(Descriptor(v))),
+            None => Ok(None),
+        }
+    }
+
+    /// Compares two descriptors: the model's raw score and the calibrated
+    /// similarity (symmetric; 85 is the policy's operating point).
+    pub fn compare(&self, a: &Descriptor, b: &Descriptor) -> FaceMatch {
+        let spec = &self.models.embedder.spec;
+        let raw = self.models.embedder.raw_score(&a.0, &b.0);
+        FaceMatch { similarity: spec.calibration.similarity(spec.metric, raw), raw_score: raw }
+    }
+
+    /// Runs every stage on one image and times each.
+    pub fn profile(&self, image: &[u8], kind: ImageKind) -> Result<StageTimings, VisionError> {
         let ms = |t: Instant| t.elapsed().as_secs_f64() * 1000.0;
         let t = Instant::now();
         let img = decode(image)?;
@@ -258,85 +281,8 @@ impl LocalFaceEngine {
     pub fn calibration(&self) -> (Metric, Calibration) {
         (self.models.embedder.spec.metric, self.models.embedder.spec.calibration)
     }
-
-    /// Raw score (distance or cosine) between the largest faces of two images,
-    /// `None` if either has no face. For calibration and benchmarks.
-    pub async fn raw_score(
-        &self,
-        a: (&FaceImage, ImageKind),
-        b: (&FaceImage, ImageKind),
-    ) -> Result<Option<f32>, ProviderError> {
-        let (da, db) = (self.descriptor(a.0.clone(), a.1), self.descriptor(b.0.clone(), b.1));
-        let (da, db) = tokio::join!(da, db);
-        Ok(match (da?, db?) {
-            (Some(x), Some(y)) => Some(self.models.embedder.raw_score(&x, &y)),
-            _ => None,
-        })
-    }
-
-    async fn descriptor(
-        &self,
-        image: FaceImage,
-        kind: ImageKind,
-    ) -> Result<Option<Vec<f32>>, ProviderError> {
-        let models = Arc::clone(&self.models);
-        self.cpu
-            .run(move || models.descriptor(&image, kind))
-            .await
-            .map_err(|_| ProviderError::Unavailable)?
-    }
 }
 
 fn read(p: &std::path::Path) -> Result<Vec<u8>, FaceLoadError> {
     std::fs::read(p).map_err(|source| FaceLoadError::Read { path: p.display().to_string(), source })
-}
-
-#[async_trait]
-impl FaceEngine for LocalFaceEngine {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    async fn analyze(
-        &self,
-        image: &FaceImage,
-        kind: ImageKind,
-    ) -> Result<FaceAnalysis, ProviderError> {
-        let models = Arc::clone(&self.models);
-        let image = image.clone();
-        self.cpu
-            .run(move || {
-                let img = decode(&image)?;
-                models.analyze(&img, kind)
-            })
-            .await
-            .map_err(|_| ProviderError::Unavailable)?
-    }
-
-    async fn compare(
-        &self,
-        reference: (&FaceImage, ImageKind),
-        probes: &[(FaceImage, ImageKind)],
-    ) -> Result<Vec<Option<FaceMatch>>, ProviderError> {
-        let reference = self.descriptor(reference.0.clone(), reference.1);
-        let probes = crate::util::join_all(
-            probes.iter().map(|(img, kind)| self.descriptor(img.clone(), *kind)),
-        );
-        let (reference, probes) = tokio::join!(reference, probes);
-        let reference =
-            reference?.ok_or(ProviderError::Rejected("no face in the reference image"))?;
-        let spec = &self.models.embedder.spec;
-        probes
-            .into_iter()
-            .map(|p| {
-                Ok(p?.map(|d| {
-                    let raw = self.models.embedder.raw_score(&reference, &d);
-                    FaceMatch {
-                        similarity: spec.calibration.similarity(spec.metric, raw),
-                        raw_score: raw,
-                    }
-                }))
-            })
-            .collect()
-    }
 }

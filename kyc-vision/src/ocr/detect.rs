@@ -11,9 +11,9 @@
 //! share it) and every box is measured in that rotated frame: short boxes
 //! (`1.`, `M`) get the page's angle instead of a noisy one of their own.
 
-use crate::backend::{
-    ProviderError,
-    local::onnx::{Parsed, PlanCache},
+use crate::{
+    VisionError,
+    onnx::{Parsed, PlanCache},
 };
 use image::{RgbImage, imageops::FilterType};
 
@@ -59,11 +59,11 @@ impl TextDetector {
     }
 
     /// Builds the plan for landscape pages ahead of the first request.
-    pub(crate) fn warm(&self) -> Result<(), ProviderError> {
+    pub(crate) fn warm(&self) -> Result<(), VisionError> {
         self.plans.get(&[1, 3, self.short, self.long]).map(|_| ())
     }
 
-    pub(crate) fn detect(&self, img: &RgbImage) -> Result<Detected, ProviderError> {
+    pub(crate) fn detect(&self, img: &RgbImage) -> Result<Detected, VisionError> {
         let (iw, ih) = (img.width() as usize, img.height() as usize);
         let (h, w) = if iw >= ih { (self.short, self.long) } else { (self.long, self.short) };
         let scale = (w as f32 / iw as f32).min(h as f32 / ih as f32);
@@ -74,11 +74,12 @@ impl TextDetector {
         let resized = image::imageops::resize(img, rw, rh, FilterType::Triangle);
         let input = normalise(&resized, w, h);
         let out = self.plans.get(&[1, 3, h, w])?.run(input)?;
-        let prob = out.into_iter().next().ok_or_else(|| {
-            crate::backend::local::onnx::backend_err("text detector returned nothing")
-        })?;
+        let prob = out
+            .into_iter()
+            .next()
+            .ok_or_else(|| crate::onnx::inference_err("text detector returned nothing"))?;
         if prob.len() != w * h {
-            return Err(crate::backend::local::onnx::backend_err("unexpected detector output"));
+            return Err(crate::onnx::inference_err("unexpected detector output"));
         }
         Ok(post_process(&prob, w, rw as usize, rh as usize, scale))
     }

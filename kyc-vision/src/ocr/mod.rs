@@ -12,15 +12,9 @@ mod detect;
 mod recognize;
 
 use crate::{
-    backend::{
-        ProviderError,
-        document::DocumentReader,
-        local::onnx::{Parsed, decode_image},
-    },
-    cpu_pool::CpuPool,
+    VisionError,
+    onnx::{Parsed, decode_image},
 };
-use async_trait::async_trait;
-use bytes::Bytes;
 use detect::{TextBox, TextDetector};
 use image::RgbImage;
 use kyc_core::document::{
@@ -28,10 +22,10 @@ use kyc_core::document::{
     text::{DocumentText, TextLine},
 };
 use recognize::TextRecognizer;
-use std::{sync::Arc, time::Instant};
+use std::time::Instant;
 
-const DET_MODEL: &[u8] = include_bytes!("../../../../models/ocr/ch_PP-OCRv4_det_infer.onnx");
-const REC_MODEL: &[u8] = include_bytes!("../../../../models/ocr/ch_PP-OCRv4_rec_infer.onnx");
+const DET_MODEL: &[u8] = include_bytes!("../../models/ocr/ch_PP-OCRv4_det_infer.onnx");
+const REC_MODEL: &[u8] = include_bytes!("../../models/ocr/ch_PP-OCRv4_rec_infer.onnx");
 
 /// Largest image the reader decodes (pixels).
 const MAX_PIXELS: u64 = 40_000_000;
@@ -67,17 +61,17 @@ pub struct OcrTimings {
     pub lines: usize,
 }
 
-/// The local PP-OCRv4 document reader.
-#[derive(Debug, Clone)]
-pub struct LocalDocumentReader {
-    models: Arc<Models>,
-    cpu: Arc<CpuPool>,
+/// The loaded PP-OCRv4 models. Share it behind an `Arc`; every method takes
+/// `&self` and runs on the calling thread.
+#[derive(Debug)]
+pub struct TextReader {
+    models: Models,
 }
 
-impl LocalDocumentReader {
+impl TextReader {
     /// Loads both models. Their optimised plans (one per input shape) are
     /// made on first use, or ahead of it by [`warm`](Self::warm).
-    pub fn load(cpu: Arc<CpuPool>) -> Result<Self, OcrLoadError> {
+    pub fn load() -> Result<Self, OcrLoadError> {
         let start = Instant::now();
         let err = |model| move |e: String| OcrLoadError { model, message: e };
         let det = Parsed::parse(DET_MODEL)
@@ -94,12 +88,12 @@ impl LocalDocumentReader {
             load_ms = start.elapsed().as_millis() as u64,
             "document reader models loaded"
         );
-        Ok(Self { models: Arc::new(models), cpu })
+        Ok(Self { models })
     }
 
     /// Makes every plan now (the landscape page and each line-width bucket),
     /// so no document pays for them.
-    pub fn warm(&self) -> Result<(), ProviderError> {
+    pub fn warm(&self) -> Result<(), VisionError> {
         let start = Instant::now();
         self.models.det.warm()?;
         self.models.rec.warm()?;
@@ -111,15 +105,21 @@ impl LocalDocumentReader {
     pub fn read_image_timed(
         &self,
         img: &RgbImage,
-    ) -> Result<(DocumentText, OcrTimings), ProviderError> {
+    ) -> Result<(DocumentText, OcrTimings), VisionError> {
         self.models.read(img)
+    }
+
+    /// Every text line of an encoded JPEG/PNG, in reading order, with boxes
+    /// in the deskewed page frame; an image without text has no lines.
+    pub fn read(&self, bytes: &[u8]) -> Result<DocumentText, VisionError> {
+        self.read_bytes_timed(bytes).map(|(text, _)| text)
     }
 
     /// Decodes and reads, with per-stage timings (benchmarks, `kyc document read`).
     pub fn read_bytes_timed(
         &self,
         bytes: &[u8],
-    ) -> Result<(DocumentText, OcrTimings), ProviderError> {
+    ) -> Result<(DocumentText, OcrTimings), VisionError> {
         let t = Instant::now();
         let img = decode_image(bytes, MAX_PIXELS)?;
         let decode_ms = ms(t);
@@ -144,7 +144,7 @@ struct Read {
 }
 
 impl Models {
-    fn read(&self, img: &RgbImage) -> Result<(DocumentText, OcrTimings), ProviderError> {
+    fn read(&self, img: &RgbImage) -> Result<(DocumentText, OcrTimings), VisionError> {
         let t = Instant::now();
         let detected = self.det.detect(img)?;
         let detect_ms = ms(t);
@@ -191,7 +191,7 @@ impl Models {
         img: &RgbImage,
         reads: Vec<Read>,
         skew: f32,
-    ) -> Result<Vec<Read>, ProviderError> {
+    ) -> Result<Vec<Read>, VisionError> {
         let (mut mrz, mut rest): (Vec<Read>, Vec<Read>) =
             reads.into_iter().partition(|r| looks_like_mrz_piece(&r.text));
         mrz.sort_by(|a, b| a.v.total_cmp(&b.v));
@@ -249,22 +249,6 @@ fn reading_order(lines: &mut [TextLine]) {
 
 /// The engine's name in evidence and audits.
 pub const ENGINE_NAME: &str = "local-onnx/pp-ocrv4";
-
-#[async_trait]
-impl DocumentReader for LocalDocumentReader {
-    fn name(&self) -> &str {
-        ENGINE_NAME
-    }
-
-    async fn read_text(&self, image: &Bytes) -> Result<DocumentText, ProviderError> {
-        let me = self.clone();
-        let image = image.clone();
-        self.cpu
-            .run(move || me.read_bytes_timed(&image).map(|(text, _)| text))
-            .await
-            .map_err(|_| ProviderError::Unavailable)?
-    }
-}
 
 #[cfg(test)]
 mod tests {

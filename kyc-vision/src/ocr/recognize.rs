@@ -10,11 +10,12 @@
 //! model's 6,600 CJK classes only add confusions (`0` vs `〇`).
 
 use super::detect::TextBox;
-use crate::backend::{
-    ProviderError,
-    local::onnx::{
-        Parsed, PlanCache, backend_err,
+use crate::{
+    VisionError,
+    onnx::{
+        Parsed, PlanCache,
         geometry::{Affine, Layout, warp_into},
+        inference_err,
     },
 };
 use image::RgbImage;
@@ -65,7 +66,7 @@ impl TextRecognizer {
     }
 
     /// Builds every bucket's plan ahead of the first request.
-    pub(crate) fn warm(&self) -> Result<(), ProviderError> {
+    pub(crate) fn warm(&self) -> Result<(), VisionError> {
         BUCKETS.iter().try_for_each(|&b| self.plans.get(&[1, 3, LINE_HEIGHT, b]).map(|_| ()))
     }
 
@@ -75,13 +76,13 @@ impl TextRecognizer {
         img: &RgbImage,
         b: &TextBox,
         skew: f32,
-    ) -> Result<Recognised, ProviderError> {
+    ) -> Result<Recognised, VisionError> {
         let (input, bucket) = crop(img, b, skew);
         let out = self.plans.get(&[1, 3, LINE_HEIGHT, bucket])?.run(input)?;
-        let probs = out.into_iter().next().ok_or_else(|| backend_err("recogniser output"))?;
+        let probs = out.into_iter().next().ok_or_else(|| inference_err("recogniser output"))?;
         let c = self.classes.len();
         if probs.is_empty() || probs.len() % c != 0 {
-            return Err(backend_err("unexpected recogniser output"));
+            return Err(inference_err("unexpected recogniser output"));
         }
         Ok(self.decode(&probs, c))
     }

@@ -3,7 +3,7 @@
 
 pub(crate) mod geometry;
 
-use crate::backend::ProviderError;
+use crate::VisionError;
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
@@ -17,8 +17,8 @@ pub(crate) struct Model {
     input_shape: Vec<usize>,
 }
 
-pub(crate) fn backend_err(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> ProviderError {
-    ProviderError::Backend { provider: "local-onnx", source: e.into() }
+pub(crate) fn inference_err(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> VisionError {
+    VisionError::Inference(e.into())
 }
 
 /// A parsed, not yet optimised model: plans for several input shapes are
@@ -63,12 +63,12 @@ impl PlanCache {
     }
 
     /// The plan for `input_shape`.
-    pub(crate) fn get(&self, input_shape: &[usize]) -> Result<Model, ProviderError> {
-        let mut plans = self.plans.lock().map_err(|_| ProviderError::Unavailable)?;
+    pub(crate) fn get(&self, input_shape: &[usize]) -> Result<Model, VisionError> {
+        let mut plans = self.plans.lock().map_err(|_| VisionError::Poisoned)?;
         if let Some(p) = plans.get(input_shape) {
             return Ok(p.clone());
         }
-        let p = self.parsed.plan(input_shape).map_err(backend_err)?;
+        let p = self.parsed.plan(input_shape).map_err(inference_err)?;
         plans.insert(input_shape.to_vec(), p.clone());
         Ok(p)
     }
@@ -91,16 +91,16 @@ impl Model {
     }
 
     /// Runs on one input tensor; returns every output as a flat `f32` vector.
-    pub(crate) fn run(&self, input: Vec<f32>) -> Result<Vec<Vec<f32>>, ProviderError> {
+    pub(crate) fn run(&self, input: Vec<f32>) -> Result<Vec<Vec<f32>>, VisionError> {
         // moves the buffer into the tensor without copying it
         let array = tract_ndarray::ArrayD::from_shape_vec(self.input_shape.as_slice(), input)
-            .map_err(backend_err)?;
+            .map_err(inference_err)?;
         let tensor = Tensor::from(array);
-        let outputs = self.plan.run(tvec!(tensor.into())).map_err(backend_err)?;
+        let outputs = self.plan.run(tvec!(tensor.into())).map_err(inference_err)?;
         outputs
             .iter()
             .map(|t| {
-                let view = t.to_plain_array_view::<f32>().map_err(backend_err)?;
+                let view = t.to_plain_array_view::<f32>().map_err(inference_err)?;
                 Ok(view.iter().copied().collect())
             })
             .collect()
@@ -109,16 +109,13 @@ impl Model {
 
 /// Decodes a JPEG/PNG after the same header checks as uploads (so no pixel is
 /// decoded from a body that claims too many), refusing more than `max_pixels`.
-pub(crate) fn decode_image(
-    bytes: &[u8],
-    max_pixels: u64,
-) -> Result<image::RgbImage, ProviderError> {
+pub(crate) fn decode_image(bytes: &[u8], max_pixels: u64) -> Result<image::RgbImage, VisionError> {
     let info = kyc_core::image::inspect(bytes)
-        .map_err(|_| ProviderError::Rejected("not a JPEG or PNG image"))?;
+        .map_err(|_| VisionError::Rejected("not a JPEG or PNG image"))?;
     if info.pixels() > max_pixels {
-        return Err(ProviderError::Rejected("image too large"));
+        return Err(VisionError::Rejected("image too large"));
     }
     image::load_from_memory(bytes)
         .map(|i| i.to_rgb8())
-        .map_err(|_| ProviderError::Rejected("undecodable image"))
+        .map_err(|_| VisionError::Rejected("undecodable image"))
 }

@@ -1,6 +1,6 @@
 //! Document reading accuracy and speed on `../shared/data/documents/generated/`.
 //!
-//! `cargo bench -p kyc-server --bench document` — writes
+//! `cargo bench -p kyc-vision --bench document` — writes
 //! `target/bench-reports/document.json` (or `$KYC_BENCH_OUT/document.json`).
 //!
 //! For every image with ground truth: OCR (local PP-OCRv4) → fields
@@ -21,7 +21,7 @@
 )]
 
 use kyc_core::document::fields::{DocumentFields, read_fields};
-use kyc_server::{backend::local::ocr::LocalDocumentReader, cpu_pool::CpuPool};
+use kyc_vision::ocr::TextReader;
 use serde_json::{Value, json};
 use std::{collections::BTreeMap, path::PathBuf, time::Instant};
 
@@ -69,7 +69,7 @@ fn main() {
     });
     let verbose = std::env::var("BENCH_VERBOSE").is_ok();
     let t = Instant::now();
-    let reader = LocalDocumentReader::load(CpuPool::new(1)).unwrap();
+    let reader = TextReader::load().unwrap();
     reader.warm().unwrap();
     let load_ms = t.elapsed().as_secs_f64() * 1e3;
     let today = time::OffsetDateTime::now_utc().date();

@@ -1,0 +1,101 @@
+//! `kyc serve`: the HTTP API, the job worker, the retention sweeper and the
+//! quota flusher, until SIGINT/SIGTERM.
+
+use super::shared::{env_lookup, print_line};
+use crate::{
+    AppState,
+    config::{EnvVars, ServerConfig},
+    service::retention::run_sweeper,
+};
+use anyhow::Context;
+use std::{process::ExitCode, time::Duration};
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+/// Runs the server until a shutdown signal.
+pub(crate) async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
+    crate::telemetry::init_tracing(&config.log);
+    let addr = config.listen_addr()?;
+    let sweep_every = Duration::from_secs(config.sweep_interval_secs);
+    let (state, local) = AppState::local(config, env_lookup(EnvVars::MASTER_KEY))?;
+    #[cfg(feature = "danger-fixed-challenge")]
+    let state = match env_lookup(EnvVars::DANGER_FIXED_CHALLENGE) {
+        Some(seq) if !seq.trim().is_empty() => {
+            let gestures = seq
+                .split(',')
+                .map(|g| serde_json::from_value(serde_json::Value::String(g.trim().to_owned())))
+                .collect::<Result<Vec<kyc_core::challenge::Gesture>, _>>()
+                .with_context(|| {
+                    format!(
+                        "{}: use e.g. turn_left,blink,turn_right",
+                        EnvVars::DANGER_FIXED_CHALLENGE
+                    )
+                })?;
+            tracing::warn!(
+                error_code = "danger_fixed_challenge",
+                "DANGER: liveness challenges are fixed, not random (test build)"
+            );
+            state.with_fixed_challenge(gestures)
+        }
+        _ => state,
+    };
+    let listener =
+        tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+    let bound = listener.local_addr()?;
+
+    let sweeper = tokio::spawn(run_sweeper(state.clone(), sweep_every));
+    let worker = tokio::spawn(crate::service::jobs::run_worker(state.clone()));
+    let flusher = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(2));
+            loop {
+                tick.tick().await;
+                state.limits.flush(state.clock.now()).await;
+            }
+        })
+    };
+    let cleaner = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = local.objects.remove_stale_temp_files(Duration::from_secs(3600)) {
+                tracing::warn!(error = %e, "temp-file cleanup failed");
+            }
+        }
+    });
+
+    tracing::info!(listen = %bound, data_dir = %state.config.data_dir.display(), "kyc server started");
+    print_line(&format!(
+        "kyc listening on http://{bound} (data in {})",
+        state.config.data_dir.display()
+    ))?;
+    axum::serve(listener, crate::app(state.clone()))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    for task in [sweeper, worker, flusher, cleaner] {
+        task.abort();
+    }
+    state.limits.flush(state.clock.now()).await;
+    tracing::info!("kyc server stopped");
+    Ok(ExitCode::SUCCESS)
+}
