@@ -5,6 +5,8 @@ pub mod api;
 pub mod auth;
 pub mod backend;
 pub mod breaker;
+/// The `kyc` command line; it runs on the embedded stores, so it needs `local`.
+#[cfg(feature = "local")]
 pub mod cli;
 pub mod clock;
 pub mod config;

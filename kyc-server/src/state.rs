@@ -319,7 +319,7 @@ mod local_state {
             };
             let screener = crate::backend::screening::from_config(
                 &state.config,
-                std::env::var(crate::config::EnvVars::SCREENING_API_KEY).ok(),
+                std::env::var(crate::config::EnvVars::SCREENING_API_KEY).ok().as_deref(),
             )?;
             Ok((state.with_screener(screener), local))
         }

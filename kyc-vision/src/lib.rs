@@ -30,6 +30,9 @@ mod error;
 pub mod face;
 #[cfg(feature = "ocr")]
 pub mod ocr;
+// Each engine uses part of the shared plumbing; with only one of them built
+// the other part is unused, not dead.
+#[cfg_attr(not(all(feature = "face", feature = "ocr")), allow(dead_code))]
 mod onnx;
 
 pub use error::VisionError;

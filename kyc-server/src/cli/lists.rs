@@ -145,7 +145,7 @@ pub(crate) async fn screen(
     batch: Option<&Path>,
     out: Output,
 ) -> anyhow::Result<ExitCode> {
-    let screener = from_config(config, env_lookup(EnvVars::SCREENING_API_KEY))?;
+    let screener = from_config(config, env_lookup(EnvVars::SCREENING_API_KEY).as_deref())?;
     let policy = config.screening.decision_policy();
     let one = |q: ScreeningQuery| {
         let screener = screener.clone();

@@ -3,7 +3,7 @@
 
 use crate::{ServerConfig, backend::local::Database, state::prepare_data_dir};
 use clap::Args;
-use std::{io::Write, process::ExitCode, sync::Arc};
+use std::{io::Write, sync::Arc};
 
 /// Output format flag.
 #[derive(Debug, Clone, Copy, Args)]
@@ -37,12 +37,12 @@ pub(crate) fn typed_failure(
     json: bool,
     code: kyc_core::ErrorCode,
     message: &str,
-) -> anyhow::Result<ExitCode> {
+) -> anyhow::Result<std::process::ExitCode> {
     if json {
         print_line(&serde_json::json!({"code": code, "message": message}).to_string())?;
     } else {
         let mut err = std::io::stderr().lock();
         writeln!(err, "kyc: {code}: {message}")?;
     }
-    Ok(ExitCode::from(3))
+    Ok(std::process::ExitCode::from(3))
 }

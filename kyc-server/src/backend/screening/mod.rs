@@ -101,7 +101,7 @@ impl Screener for NoScreener {
 /// with the API key from `api_key_env` or its key file.
 pub fn from_config(
     config: &crate::ServerConfig,
-    api_key_env: Option<String>,
+    api_key_env: Option<&str>,
 ) -> Result<std::sync::Arc<dyn Screener>, crate::StartupError> {
     use crate::{StartupError, config::ScreenerKind};
     match config.screening.provider {
@@ -117,7 +117,7 @@ pub fn from_config(
         ScreenerKind::Http => {
             let http = &config.screening.http;
             let key = match api_key_env.filter(|k| !k.trim().is_empty()) {
-                Some(k) => k,
+                Some(k) => k.to_owned(),
                 None => match &http.api_key_file {
                     Some(f) => std::fs::read_to_string(f)
                         .map_err(|e| {

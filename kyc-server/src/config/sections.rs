@@ -1,0 +1,162 @@
+//! The small sections: `[log]`, `[rate_limit]`, `[cors]`, `[storage]`,
+//! `[demo]`, `[jobs]`, `[liveness]`.
+
+#[cfg(feature = "local")]
+use crate::backend::local::Durability;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One JSON object per line.
+    Json,
+    /// Human-readable.
+    Text,
+}
+
+/// `[log]`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `tracing` filter (`KYC_LOG`, then `RUST_LOG`, override it).
+    pub filter: String,
+    /// Output format.
+    pub format: LogFormat,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { filter: "kyc_server=info,tower_http=info".into(), format: LogFormat::Json }
+    }
+}
+
+/// `[rate_limit]`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitConfig {
+    /// Sustained requests per second per key.
+    pub requests_per_second: u32,
+    /// Extra requests allowed in a burst.
+    pub burst: u32,
+    /// Requests per key per UTC day.
+    pub daily_quota: u64,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self { requests_per_second: 100, burst: 200, daily_quota: 1_000_000 }
+    }
+}
+
+/// `[cors]`
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CorsConfig {
+    /// Origins browsers may call the API from, e.g. `https://shop.example`.
+    pub allowed_origins: Vec<String>,
+}
+
+/// `[storage]`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// SQLite durability.
+    #[cfg(feature = "local")]
+    pub durability: Durability,
+    /// Attempts for a storage call that fails with a retryable error.
+    pub retry_attempts: u32,
+    /// First retry delay in milliseconds (doubles each time, with jitter).
+    pub retry_base_ms: u64,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            #[cfg(feature = "local")]
+            durability: Durability::Full,
+            retry_attempts: 4,
+            retry_base_ms: 25,
+        }
+    }
+}
+
+/// `[demo]`: the demo page at `/` with the `<kyc-verify>` widget.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DemoConfig {
+    /// Serve it: `true`, `false`, or unset (default) for "only while
+    /// listening on loopback". It creates verifications for anyone who can
+    /// reach it, so never enable it on a public address.
+    pub enabled: Option<bool>,
+    /// Where the built widget bundles are (`npm --prefix npm run build`).
+    pub widget_dir: PathBuf,
+}
+
+impl Default for DemoConfig {
+    fn default() -> Self {
+        Self { enabled: None, widget_dir: PathBuf::from("npm/dist") }
+    }
+}
+
+/// `[jobs]`: the background job worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobsConfig {
+    /// Seconds a leased job is reserved for one worker; a worker that dies
+    /// (crash, `kill -9`) gives its jobs back when this passes.
+    pub lease_secs: u64,
+    /// Milliseconds the worker waits when the queue is empty.
+    pub poll_ms: u64,
+    /// Jobs leased at a time.
+    pub batch: usize,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self { lease_secs: 120, poll_ms: 500, batch: 8 }
+    }
+}
+
+/// `[liveness]`: the challenge and the face-match policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LivenessConfig {
+    /// The gesture challenge (gestures, steps, `ttl_ms` = session lifetime, thresholds).
+    pub challenge: kyc_core::challenge::ChallengePolicy,
+    /// Frames one session accepts.
+    pub max_frames_per_session: u32,
+    /// Failed liveness attempts before the verification is locked for review.
+    pub max_failed_attempts: u32,
+    /// Average document-to-live similarity (0–100) needed to pass.
+    pub match_threshold: f32,
+    /// Below this average similarity the match fails outright; between it and
+    /// `match_threshold` the verification goes to review.
+    pub reject_below: f32,
+    /// Similarity (0–100) live frames must reach with each other to count as
+    /// one and the same face throughout.
+    pub same_face_threshold: f32,
+    /// Live frames compared with the document (spread over the session).
+    pub frames_compared: usize,
+    /// Consecutive face-engine failures that open its circuit breaker.
+    pub engine_breaker_failures: u32,
+    /// How long the open breaker refuses calls, in seconds.
+    pub engine_breaker_cooldown_secs: u64,
+}
+
+impl Default for LivenessConfig {
+    fn default() -> Self {
+        Self {
+            challenge: kyc_core::challenge::ChallengePolicy::default(),
+            max_frames_per_session: 300,
+            max_failed_attempts: 5,
+            match_threshold: 85.0,
+            reject_below: 60.0,
+            same_face_threshold: 85.0,
+            frames_compared: 5,
+            engine_breaker_failures: 5,
+            engine_breaker_cooldown_secs: 30,
+        }
+    }
+}

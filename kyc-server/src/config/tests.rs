@@ -1,0 +1,94 @@
+//! Config loading and validation tests.
+
+use super::*;
+use std::collections::HashMap;
+
+fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    let map: HashMap<String, String> =
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    move |k| map.get(k).cloned()
+}
+
+#[test]
+fn defaults_are_valid_and_local() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Overrides { data_dir: Some(dir.path().into()), ..Default::default() };
+    let c = ServerConfig::load(&o, env(&[])).unwrap();
+    assert_eq!(c.listen, "127.0.0.1:8080");
+    assert_eq!(c.retention_days, 30);
+    assert_eq!(c.rate_limit.requests_per_second, 100);
+    assert_eq!(c.master_key_path(), dir.path().join("master.key"));
+}
+
+#[test]
+fn file_then_env_then_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("kyc.toml");
+    std::fs::write(
+        &file,
+        "listen = \"127.0.0.1:9000\"\nretention_days = 7\n[rate_limit]\nburst = 5\n",
+    )
+    .unwrap();
+    let o = Overrides { data_dir: Some(dir.path().into()), ..Default::default() };
+    let c = ServerConfig::load(&o, env(&[])).unwrap();
+    assert_eq!((c.listen.as_str(), c.retention_days, c.rate_limit.burst), ("127.0.0.1:9000", 7, 5));
+    let c = ServerConfig::load(
+        &o,
+        env(&[
+            ("KYC_RETENTION_DAYS", "3"),
+            ("KYC_CORS_ORIGINS", "https://a.example, http://localhost:3000"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(c.retention_days, 3);
+    assert_eq!(c.cors.allowed_origins, vec!["https://a.example", "http://localhost:3000"]);
+    let o2 = Overrides { listen: Some("127.0.0.1:9100".into()), ..o };
+    let c = ServerConfig::load(&o2, env(&[("KYC_LISTEN", "127.0.0.1:9001")])).unwrap();
+    assert_eq!(c.listen, "127.0.0.1:9100");
+}
+
+#[test]
+fn bad_settings_fail_with_their_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Overrides { data_dir: Some(dir.path().into()), ..Default::default() };
+    let msg = |pairs: &[(&str, &str)]| ServerConfig::load(&o, env(pairs)).unwrap_err().to_string();
+    assert!(msg(&[("KYC_RETENTION_DAYS", "soon")]).contains("KYC_RETENTION_DAYS"));
+    assert!(msg(&[("KYC_RETENTION_DAYS", "0")]).contains("retention_days"));
+    assert!(msg(&[("KYC_LISTEN", "0.0.0.0:8080")]).contains("loopback"));
+    assert!(msg(&[("KYC_LISTEN", "localhost")]).contains("listen"));
+    assert!(
+        msg(&[("KYC_CORS_ORIGINS", "https://a.example/path")]).contains("cors.allowed_origins")
+    );
+    assert!(msg(&[("KYC_MAX_UPLOAD_BYTES", "0")]).contains("upload"));
+    assert!(msg(&[("KYC_LOG_FORMAT", "xml")]).contains("KYC_LOG_FORMAT"));
+    let ok = ServerConfig::load(
+        &o,
+        env(&[("KYC_LISTEN", "0.0.0.0:8080"), ("KYC_DANGER_ALLOW_PLAIN_HTTP", "1")]),
+    );
+    assert!(ok.is_ok());
+}
+
+#[test]
+fn unknown_keys_in_the_file_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.toml");
+    std::fs::write(&file, "[rate_limit]\nrps = 5\n").unwrap();
+    let o = Overrides {
+        config_file: Some(file),
+        data_dir: Some(dir.path().into()),
+        ..Default::default()
+    };
+    let err = ServerConfig::load(&o, env(&[])).unwrap_err().to_string();
+    assert!(err.contains("unknown field") && err.contains("rps"), "{err}");
+    let o = Overrides { config_file: Some(dir.path().join("missing.toml")), ..Default::default() };
+    assert!(matches!(ServerConfig::load(&o, env(&[])), Err(ConfigError::Read { .. })));
+}
+
+#[test]
+fn every_env_var_is_kyc_prefixed_and_unique() {
+    let mut seen = std::collections::HashSet::new();
+    for v in EnvVars::ALL {
+        assert!(v.starts_with("KYC_"));
+        assert!(seen.insert(*v));
+    }
+}

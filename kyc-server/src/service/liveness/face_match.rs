@@ -1,0 +1,220 @@
+//! The face match: the document's face against live frames spread over the
+//! session, inline in `/verify` or as the durable `face_match` job.
+
+use super::evaluation::{gesture_evidence, observations};
+use super::{FACE_MATCH_JOB, engine_error};
+use crate::service::{
+    audit,
+    verifications::{get_live, update_verification},
+};
+use crate::{
+    AppState,
+    backend::{
+        FrameId, LivenessSession, NewJob, ObjectKey, SessionFrame, SessionStatus, StoreError,
+        face::{FaceImage, ImageKind, ProviderError},
+    },
+    error::ApiError,
+};
+use kyc_core::{
+    ErrorCode,
+    api::v1::{
+        FaceMatchEvidence, LivenessEvidence, LivenessStatus, Step, StepStatus, VerificationStatus,
+    },
+    challenge::evaluate,
+};
+
+/// Frontal frames with a face, spread evenly over the session, at most `n`.
+fn frames_for_matching(session: &LivenessSession, n: usize) -> Vec<FrameId> {
+    let frontal: Vec<&SessionFrame> = session
+        .frames
+        .iter()
+        .filter(|f| {
+            f.observation.face_present
+                && f.observation.yaw_deg.abs() <= 12.0
+                && f.observation.pitch_deg.abs() <= 15.0
+        })
+        .collect();
+    if frontal.len() <= n {
+        return frontal.iter().map(|f| f.frame_id.clone()).collect();
+    }
+    let mut picked: Vec<usize> = (0..n).map(|i| i * (frontal.len() - 1) / (n - 1).max(1)).collect();
+    picked.dedup();
+    picked.into_iter().map(|i| frontal[i].frame_id.clone()).collect()
+}
+
+/// Why the face match could not finish now.
+#[derive(Debug)]
+pub enum FaceMatchError {
+    /// The engine failed; retry later.
+    Engine(ProviderError),
+    /// Anything else (storage, state).
+    Api(ApiError),
+}
+
+impl From<ApiError> for FaceMatchError {
+    fn from(e: ApiError) -> Self {
+        Self::Api(e)
+    }
+}
+
+impl From<StoreError> for FaceMatchError {
+    fn from(e: StoreError) -> Self {
+        Self::Api(e.into())
+    }
+}
+
+/// The face-match step of a session whose gestures passed: one face
+/// throughout, then the document against the live frames. Idempotent: a
+/// finished session returns its stored status.
+pub async fn complete_face_match(
+    state: &AppState,
+    session_id: &str,
+) -> Result<LivenessStatus, FaceMatchError> {
+    let store = state.backends.liveness.clone();
+    let session = store.get_session(session_id).await?;
+    let id = session.verification_id;
+    let v = get_live(state, &id).await?;
+    if session.status == SessionStatus::Finished {
+        return Ok(v.liveness.map_or(LivenessStatus::Failed, |l| l.status));
+    }
+    let now = state.clock.now();
+    let eval =
+        evaluate(&session.challenge, &observations(&session), now).map_err(ApiError::internal)?;
+    let cfg = &state.config.liveness;
+    let objects = state.backends.objects.clone();
+    let doc = match &v.document {
+        Some(d) => objects
+            .get(&ObjectKey::id_upload(id))
+            .await
+            .map(|o| (FaceImage(o.body), d.summary.content_type.clone()))?,
+        None => {
+            return Err(ApiError::new(
+                ErrorCode::DocumentMissing,
+                "upload the document before verifying",
+            )
+            .into());
+        }
+    };
+    let picked = frames_for_matching(&session, cfg.frames_compared);
+    let mut live = Vec::with_capacity(picked.len());
+    for f in &picked {
+        let o = objects.get(&ObjectKey::live_frame(id, f.clone())).await?;
+        live.push((FaceImage(o.body), ImageKind::LiveFrame));
+    }
+    let mut reasons = Vec::new();
+    let mut evidence = FaceMatchEvidence {
+        engine: state.face.name().to_owned(),
+        threshold: cfg.match_threshold,
+        average: None,
+        document_similarities: Vec::new(),
+        same_face_min: None,
+    };
+    let status = if live.is_empty() {
+        reasons.push("no_frontal_face".to_owned());
+        LivenessStatus::Review
+    } else {
+        // one and the same face throughout
+        if live.len() > 1 {
+            let same = state
+                .face
+                .compare((&live[0].0, ImageKind::LiveFrame), &live[1..])
+                .await
+                .map_err(FaceMatchError::Engine)?;
+            let min = same.iter().map(|m| m.map_or(0.0, |m| m.similarity)).fold(100.0f32, f32::min);
+            evidence.same_face_min = Some(min);
+            if min < cfg.same_face_threshold {
+                reasons.push("face_changed".to_owned());
+            }
+        }
+        match state.face.compare((&doc.0, ImageKind::Document), &live).await {
+            Ok(sims) => {
+                evidence.document_similarities = picked
+                    .iter()
+                    .zip(&sims)
+                    .map(|(f, m)| (f.to_string(), m.map_or(0.0, |m| m.similarity)))
+                    .collect();
+                let avg = evidence.document_similarities.iter().map(|(_, s)| s).sum::<f32>()
+                    / sims.len().max(1) as f32;
+                evidence.average = Some(avg);
+                if !reasons.is_empty() {
+                    LivenessStatus::Review
+                } else if avg >= cfg.match_threshold {
+                    LivenessStatus::Passed
+                } else if avg < cfg.reject_below {
+                    reasons.push("face_mismatch".to_owned());
+                    LivenessStatus::Failed
+                } else {
+                    reasons.push("face_match_low".to_owned());
+                    LivenessStatus::Review
+                }
+            }
+            Err(ProviderError::Rejected(_)) => {
+                reasons.push("no_face_in_document".to_owned());
+                LivenessStatus::Review
+            }
+            Err(e) => return Err(FaceMatchError::Engine(e)),
+        }
+    };
+    let gestures = gesture_evidence(&session, &eval);
+    let face_match = evidence.clone();
+    let saved = update_verification(state, &id, |v| {
+        v.status = match status {
+            LivenessStatus::Passed => VerificationStatus::LivenessPassed,
+            LivenessStatus::Review => VerificationStatus::Review,
+            LivenessStatus::Failed => VerificationStatus::Rejected,
+        };
+        v.liveness = Some(LivenessEvidence {
+            status,
+            reasons: reasons.clone(),
+            evaluated_at: now,
+            failed_attempts: v.failed_liveness_attempts,
+            gestures: gestures.clone(),
+            face_match: Some(face_match.clone()),
+        });
+    })
+    .await?;
+    let mut finished = store.get_session(session_id).await?;
+    finished.status = SessionStatus::Finished;
+    store.update_session(&finished).await?;
+    let step_status =
+        if status == LivenessStatus::Passed { StepStatus::Succeeded } else { StepStatus::Failed };
+    let detail = serde_json::json!({
+        "status": status,
+        "reasons": reasons,
+        "average": evidence.average,
+        "sameFaceMin": evidence.same_face_min,
+        "similarities": evidence.document_similarities,
+        "threshold": evidence.threshold,
+        "engine": evidence.engine,
+    });
+    audit(state, Some(id), Step::FaceMatch, step_status, None, "system", detail).await?;
+    if status != LivenessStatus::Passed {
+        state.metrics.liveness_fails(reasons.first().map_or("face_match", String::as_str));
+    }
+    tracing::info!(verification_id = %id, step = "face_match", status = ?status, "face match finished");
+    Ok(saved.liveness.map_or(status, |l| l.status))
+}
+
+/// Runs the face match now; if the engine is unavailable, leaves a job to finish it and answers 503.
+pub(super) async fn run_face_match(
+    state: &AppState,
+    session: &LivenessSession,
+) -> Result<LivenessStatus, ApiError> {
+    match complete_face_match(state, &session.id).await {
+        Ok(s) => Ok(s),
+        Err(FaceMatchError::Api(e)) => Err(e),
+        Err(FaceMatchError::Engine(e)) => {
+            let job = NewJob {
+                kind: FACE_MATCH_JOB.to_owned(),
+                dedupe_key: Some(format!("{FACE_MATCH_JOB}:{}", session.id)),
+                payload: serde_json::json!({"sessionId": session.id}),
+                run_at: state.clock.now(),
+                max_attempts: 8,
+            };
+            let jobs = state.backends.jobs.clone();
+            state.retry_policy().run(|| jobs.enqueue(&job)).await?;
+            tracing::warn!(verification_id = %session.verification_id, step = "face_match", status = "deferred", error_code = "face_engine_unavailable", "face match deferred to a job");
+            Err(engine_error(state, e))
+        }
+    }
+}
