@@ -1,10 +1,10 @@
 //! `kyc document read`: the local document reader (`kyc_vision::ocr`) and
 //! kyc-core's field reader on one image file.
 
-use super::shared::{Output, print_line, typed_failure};
+use super::shared::{Output, print_line, refused_as_failure, typed_failure};
 use anyhow::Context;
 use clap::Subcommand;
-use kyc_vision::{VisionError, ocr::TextReader};
+use kyc_vision::ocr::TextReader;
 use std::{path::PathBuf, process::ExitCode};
 
 /// `kyc document …`
@@ -33,17 +33,11 @@ pub(crate) fn document(cmd: &DocumentCommand) -> anyhow::Result<ExitCode> {
     let DocumentCommand::Read { image, lines, out } = cmd;
     let bytes = std::fs::read(image).with_context(|| format!("reading {}", image.display()))?;
     let reader = TextReader::load()?;
-    let (text, timings) = match reader.read_bytes_timed(&bytes) {
-        Ok(r) => r,
-        Err(VisionError::Rejected(why)) => {
-            return typed_failure(
-                out.json,
-                ErrorCode::MalformedImage,
-                &format!("{}: {why}", image.display()),
-            );
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let (text, timings) =
+        match refused_as_failure(reader.read_bytes_timed(&bytes), out.json, image)? {
+            Ok(r) => r,
+            Err(code) => return Ok(code),
+        };
     let today = time::OffsetDateTime::now_utc().date();
     let fields = match read_fields(&text, today) {
         Ok(f) => f,

@@ -1,7 +1,7 @@
 //! `kyc face compare|inspect`: the local face engine (`kyc_vision::face`)
 //! on image files.
 
-use super::shared::{Output, print_line, typed_failure};
+use super::shared::{Output, print_line, refused_as_failure, typed_failure};
 use crate::ServerConfig;
 use anyhow::Context;
 use clap::Subcommand;
@@ -94,16 +94,13 @@ pub(crate) fn face(config: &ServerConfig, cmd: &FaceCommand) -> anyhow::Result<E
             }
         }
         FaceCommand::Inspect { image, live, out } => {
-            let analysis = match engine.analyze(&read(image)?, kind(*live)) {
+            let analysis = match refused_as_failure(
+                engine.analyze(&read(image)?, kind(*live)),
+                out.json,
+                image,
+            )? {
                 Ok(a) => a,
-                Err(VisionError::Rejected(why)) => {
-                    return typed_failure(
-                        out.json,
-                        ErrorCode::MalformedImage,
-                        &format!("{}: {why}", image.display()),
-                    );
-                }
-                Err(e) => return Err(e.into()),
+                Err(code) => return Ok(code),
             };
             if out.json {
                 print_line(&serde_json::to_string(&analysis)?)?;

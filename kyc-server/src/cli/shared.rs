@@ -46,3 +46,21 @@ pub(crate) fn typed_failure(
     }
     Ok(std::process::ExitCode::from(3))
 }
+
+/// An engine's answer, with an image the engine refused turned into a typed
+/// failure for `path` (`Ok(Err(exit code))`, already printed).
+#[cfg(any(feature = "face-onnx", feature = "ocr-onnx"))]
+pub(crate) fn refused_as_failure<T>(
+    result: Result<T, kyc_vision::VisionError>,
+    json: bool,
+    path: &std::path::Path,
+) -> anyhow::Result<Result<T, std::process::ExitCode>> {
+    match result {
+        Ok(v) => Ok(Ok(v)),
+        Err(kyc_vision::VisionError::Rejected(why)) => {
+            let message = format!("{}: {why}", path.display());
+            typed_failure(json, kyc_core::ErrorCode::MalformedImage, &message).map(Err)
+        }
+        Err(e) => Err(e.into()),
+    }
+}

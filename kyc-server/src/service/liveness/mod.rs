@@ -1,6 +1,6 @@
 //! Liveness orchestration: `start-liveness → submit-frame… → verify`.
 //!
-//! The server keeps the expected gestures ([`PendingChallenge`]) and every
+//! The server keeps the expected gestures (`kyc_core::challenge::PendingChallenge`) and every
 //! frame's observation; `kyc-core` judges the gestures, the face engine
 //! measures, and the face-match step compares the document with frontal live
 //! frames spread over the session. Evidence (per-gesture frames and curves,

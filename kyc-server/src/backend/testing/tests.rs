@@ -1,0 +1,26 @@
+use super::*;
+
+#[tokio::test]
+async fn memory_backends_conform() {
+    all_suites(&crate::Backends::memory()).await;
+}
+
+#[cfg(feature = "local")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_backends_conform() {
+    use crate::backend::local::*;
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let master = Arc::new(crate::crypto::MasterKey::generate());
+    let db = Database::open(&dir.path().join("kyc.db"), Durability::Full).unwrap();
+    let backends = crate::Backends {
+        objects: Arc::new(LocalObjectStore::open(dir.path(), master).unwrap()),
+        verifications: Arc::new(SqliteVerificationStore::new(db.clone())),
+        keys: Arc::new(SqliteKeyStore::new(db.clone())),
+        audit: Arc::new(SqliteAuditLog::new(db.clone())),
+        liveness: Arc::new(SqliteLivenessStore::new(db.clone())),
+        jobs: Arc::new(SqliteJobQueue::new(db.clone())),
+        ocr: Arc::new(SqliteOcrDataStore::new(db, crate::crypto::DataKey::generate())),
+    };
+    all_suites(&backends).await;
+}
