@@ -61,7 +61,10 @@ pub enum ErrorCode {
     FrameConflict,
     /// The frame's timestamp is not later than the previous frame's.
     FrameOutOfOrder,
-    /// The frame belongs to another session (wrong nonce, or its bytes were already used elsewhere).
+    /// The frame's capture time drifted from the server's receive times
+    /// beyond the allowed bound (a recorded or retimed sequence).
+    FrameTimingInvalid,
+    /// The frame belongs to another session (wrong nonce), or its bytes were already sent as another frame.
     FrameReplayed,
     /// `GET /verify` was called before every gesture was performed.
     LivenessIncomplete,
@@ -111,6 +114,7 @@ impl ErrorCode {
             Self::FrameLimitExceeded => "frame_limit_exceeded",
             Self::FrameConflict => "frame_conflict",
             Self::FrameOutOfOrder => "frame_out_of_order",
+            Self::FrameTimingInvalid => "frame_timing_invalid",
             Self::FrameReplayed => "frame_replayed",
             Self::LivenessIncomplete => "liveness_incomplete",
             Self::LivenessLocked => "liveness_locked",
@@ -148,6 +152,7 @@ impl ErrorCode {
         Self::FrameLimitExceeded,
         Self::FrameConflict,
         Self::FrameOutOfOrder,
+        Self::FrameTimingInvalid,
         Self::FrameReplayed,
         Self::LivenessIncomplete,
         Self::LivenessLocked,

@@ -42,7 +42,9 @@ pub const fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::ChallengeExpired => StatusCode::GONE,
         ErrorCode::FrameLimitExceeded => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::FrameConflict | ErrorCode::FrameReplayed => StatusCode::CONFLICT,
-        ErrorCode::FrameOutOfOrder => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::FrameOutOfOrder | ErrorCode::FrameTimingInvalid => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
         ErrorCode::LivenessLocked => StatusCode::LOCKED,
         ErrorCode::StorageUnavailable | ErrorCode::FaceEngineUnavailable => {
             StatusCode::SERVICE_UNAVAILABLE

@@ -404,7 +404,11 @@ impl Machine {
                 let code = request_code(status, code);
                 match code.as_str() {
                     // one frame was refused: the next one carries on
-                    "frame_conflict" | "frame_out_of_order" | "frame_replayed" | "rate_limited"
+                    "frame_conflict"
+                    | "frame_out_of_order"
+                    | "frame_replayed"
+                    | "frame_timing_invalid"
+                    | "rate_limited"
                         if matches!(self.state, State::Liveness(LivenessState::Running { .. })) => {
                     }
                     // the server ended the attempt: its verdict says what is left

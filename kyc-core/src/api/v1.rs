@@ -538,6 +538,33 @@ pub struct FaceMatchEvidence {
     /// Lowest similarity between the live frames (one face throughout?).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub same_face_min: Option<f32>,
+    /// How one face was followed through the whole session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<IdentityEvidence>,
+}
+
+/// One face through the whole session: every face-present frame (gesture
+/// frames included) compared with a reference frame, and the tracked face's
+/// movement between consecutive frames.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdentityEvidence {
+    /// The frontal frame the others were compared with.
+    pub reference_frame: String,
+    /// Frames compared with it.
+    pub frames_compared: u32,
+    /// Lowest similarity (0–100) with the reference, and its frame.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lowest: Option<(String, f32)>,
+    /// Similarity every frame must reach.
+    pub threshold: f32,
+    /// Largest travel of the face between consecutive frames, in face widths.
+    pub max_shift: f32,
+    /// Largest size ratio of the face between consecutive frames.
+    pub max_scale: f32,
+    /// The frame where the tracked face jumped (a new face), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jump_frame: Option<String>,
 }
 
 /// The liveness result with everything a reviewer needs (secret-key view).

@@ -78,6 +78,8 @@ struct Replay<'a> {
     baseline: Option<f32>,
     last_face: Option<Timestamp>,
     last_usable: bool,
+    /// Since when, and for how many frames, the expected turn or tilt has been held.
+    hold: Option<(Timestamp, u32)>,
     outcome: Option<Outcome>,
 }
 
@@ -113,6 +115,7 @@ impl<'a> Replay<'a> {
             baseline: None,
             last_face: None,
             last_usable: false,
+            hold: None,
             outcome: None,
         }
     }
@@ -145,7 +148,7 @@ impl<'a> Replay<'a> {
                 if avg > base * t.eye_open_ratio {
                     self.eyes = Eyes::Open;
                     let closed_ms = o.at.millis_since(since);
-                    (closed_ms <= t.blink_max_ms).then_some(since)
+                    (closed_ms >= t.blink_min_ms && closed_ms <= t.blink_max_ms).then_some(since)
                 } else {
                     None
                 }
@@ -162,6 +165,7 @@ impl<'a> Replay<'a> {
         }
         self.last_usable = o.usable();
         if !self.last_usable {
+            self.hold = None;
             return;
         }
         self.last_face = Some(o.at);
@@ -181,6 +185,14 @@ impl<'a> Replay<'a> {
 
         let seen = pose_gesture(self.yaw, self.pitch);
         let wrong = seen.filter(|s| *s != expected && self.in_pool(*s));
+        self.hold = match (seen == Some(expected), self.hold) {
+            (true, Some((since, n))) => Some((since, n + 1)),
+            (true, None) => Some((o.at, 1)),
+            (false, _) => None,
+        };
+        let held = self.hold.is_some_and(|(since, n)| {
+            n >= t.min_hold_frames && o.at.millis_since(since) >= t.min_hold_ms
+        });
         let step_index = self.step;
         let step = &mut self.steps[step_index];
         step.observations += 1;
@@ -204,10 +216,11 @@ impl<'a> Replay<'a> {
         }
         let done = match (expected, seen) {
             (Gesture::Blink, None) => blink_closed_at.is_some_and(|c| Some(c) >= step.started_at),
-            (e, Some(s)) => s == e,
+            (e, Some(s)) => s == e && held,
             _ => false,
         };
         if done {
+            self.hold = None;
             step.state = StepState::Done;
             step.completed_at = Some(o.at);
             self.step += 1;

@@ -22,15 +22,22 @@
 //!   eyes open → closed → open, relative to the person's own open-eye baseline.
 //! * **timing**: observations must be strictly increasing in time, not before
 //!   issue and not after the deadline; a face missing for longer than
-//!   `max_gap_ms` fails the challenge.
+//!   `max_gap_ms` fails the challenge. Times are the server's receive times
+//!   ([`FrameTiming`] bounds how far the client's clock may drift from them);
+//!   a turn or tilt must be held for `min_hold_frames` frames over
+//!   `min_hold_ms`, and a blink's closure must last `blink_min_ms`.
+//! * **continuity**: the tracked face may move only so far between frames
+//!   ([`Continuity`]); a jump means a new face.
 //!
 //! Angles are degrees. `yaw_deg` is positive when the person turns their head
 //! to **their own left**; `pitch_deg` is positive when they look up. Eye
 //! openness is 0 (closed) to 1 (fully open).
 
 mod evaluate;
+mod integrity;
 
 pub use evaluate::{Evaluation, evaluate};
+pub use integrity::{Continuity, FacePlacement, FrameTimes, FrameTiming, Jump, TimingViolation};
 
 use crate::Timestamp;
 use rand_core::CryptoRng;
@@ -96,6 +103,13 @@ pub struct GestureThresholds {
     pub min_eye_baseline: f32,
     /// Longest closure that still counts as a blink (not eyes shut).
     pub blink_max_ms: i64,
+    /// Shortest closure that counts as a blink, in milliseconds of server
+    /// time (frames uploaded in a burst show none).
+    pub blink_min_ms: i64,
+    /// Consecutive frames a turn or tilt must be held for.
+    pub min_hold_frames: u32,
+    /// Server time, in milliseconds, a turn or tilt must be held for.
+    pub min_hold_ms: i64,
 }
 
 impl Default for GestureThresholds {
@@ -112,6 +126,10 @@ impl Default for GestureThresholds {
             eye_open_ratio: 0.86,
             min_eye_baseline: 0.2,
             blink_max_ms: 1500,
+            blink_min_ms: 40,
+            // two frames of the widget's 8 fps
+            min_hold_frames: 2,
+            min_hold_ms: 100,
         }
     }
 }
@@ -130,6 +148,10 @@ pub struct ChallengePolicy {
     pub max_gap_ms: i64,
     /// Recognition thresholds.
     pub thresholds: GestureThresholds,
+    /// Frame-timing rules.
+    pub timing: FrameTiming,
+    /// How far the tracked face may move between frames.
+    pub continuity: Continuity,
 }
 
 impl Default for ChallengePolicy {
@@ -141,6 +163,8 @@ impl Default for ChallengePolicy {
             ttl_ms: 180_000,
             max_gap_ms: 2_000,
             thresholds: GestureThresholds::default(),
+            timing: FrameTiming::default(),
+            continuity: Continuity::default(),
         }
     }
 }
@@ -155,8 +179,10 @@ pub enum PolicyError {
     /// Zero steps or more than 10.
     #[error("steps must be between 1 and 10")]
     BadStepCount,
-    /// Non-positive TTL or gap.
-    #[error("ttl_ms and max_gap_ms must be positive")]
+    /// Non-positive TTL or gap, or timing/continuity rules out of range.
+    #[error(
+        "ttl_ms, max_gap_ms and timing.max_clock_drift_ms must be positive, continuity.max_scale above 1"
+    )]
     BadTiming,
     /// Thresholds out of order.
     #[error("enter thresholds must exceed exit thresholds and ratios must lie in (0, 1]")]
@@ -188,9 +214,20 @@ impl ChallengePolicy {
             && t.pitch_exit_deg > 0.0
             && t.eye_closed_ratio < t.eye_open_ratio
             && ratios_ok
-            && t.blink_max_ms > 0)
+            && t.blink_max_ms > t.blink_min_ms
+            && t.blink_min_ms >= 0
+            && t.min_hold_frames >= 1
+            && t.min_hold_ms >= 0)
         {
             return Err(PolicyError::BadThresholds);
+        }
+        let (tm, c) = (&self.timing, &self.continuity);
+        if tm.max_clock_drift_ms <= 0
+            || tm.min_interval_ms < 0
+            || !(c.max_shift > 0.0 && c.shift_per_second >= 0.0)
+            || !(c.max_scale > 1.0 && c.scale_per_second >= 0.0)
+        {
+            return Err(PolicyError::BadTiming);
         }
         Ok(())
     }
@@ -232,6 +269,12 @@ pub struct PendingChallenge {
     pub max_gap_ms: i64,
     /// Recognition thresholds in force when it was issued.
     pub thresholds: GestureThresholds,
+    /// Frame-timing rules in force when it was issued.
+    #[cfg_attr(feature = "server-state", serde(default))]
+    pub timing: FrameTiming,
+    /// Face-continuity rules in force when it was issued.
+    #[cfg_attr(feature = "server-state", serde(default))]
+    pub continuity: Continuity,
 }
 
 impl PendingChallenge {
@@ -322,6 +365,8 @@ pub fn issue(
         sequence,
         max_gap_ms: policy.max_gap_ms,
         thresholds: policy.thresholds,
+        timing: policy.timing,
+        continuity: policy.continuity,
     };
     Ok((prompt, pending))
 }

@@ -16,6 +16,8 @@ fn pending(sequence: &[Gesture]) -> PendingChallenge {
         sequence: sequence.to_vec(),
         max_gap_ms: 2_000,
         thresholds: GestureThresholds::default(),
+        timing: FrameTiming::default(),
+        continuity: Continuity::default(),
     }
 }
 
@@ -128,7 +130,8 @@ fn a_correct_performance_passes() {
         assert_eq!(s.state, StepState::Done);
         assert!(s.started_at.unwrap() < s.completed_at.unwrap());
     }
-    assert_eq!(e.steps[0].peak, Some(28.0)); // recognised at 28°, before the peak of 32°
+    // entered at 28°, recognised once held for two frames, at 32°
+    assert_eq!(e.steps[0].peak, Some(32.0));
     assert!(e.steps[1].peak.unwrap() < 0.2);
 }
 
@@ -185,9 +188,11 @@ fn one_movement_cannot_satisfy_two_steps() {
     let p = pending(&[Gesture::TurnLeft, Gesture::TurnRight]);
     let mut obs: Vec<Observation> = (0..4).map(|i| face(i * 100, 0.0, 0.0, 0.9)).collect();
     obs.push(face(400, 30.0, 0.0, 0.9));
-    obs.push(face(500, -30.0, 0.0, 0.9));
+    obs.push(face(500, 30.0, 0.0, 0.9));
     obs.push(face(600, -30.0, 0.0, 0.9));
-    let e = evaluate(&p, &obs, at(700)).unwrap();
+    obs.push(face(700, -30.0, 0.0, 0.9));
+    obs.push(face(800, -30.0, 0.0, 0.9));
+    let e = evaluate(&p, &obs, at(900)).unwrap();
     assert_eq!(e.progress.completed, 1);
     assert_eq!(e.outcome, None);
     assert_eq!(e.progress.hint, Hint::FaceCamera);
@@ -404,4 +409,29 @@ fn wire_names_match_serde() {
     assert_eq!(Hint::from_wire("perform", None), None);
     assert_eq!(Hint::from_wire("dance", Some(Gesture::Blink)), None);
     assert_eq!(Gesture::from_wire("Blink"), None);
+}
+
+#[test]
+fn a_gesture_needs_real_dwell() {
+    let p = pending(&[Gesture::TurnLeft, Gesture::Blink]);
+    let centred: Vec<Observation> = (0..4).map(|i| face(i * 100, 0.0, 0.0, 0.9)).collect();
+    let run = |tail: &[Observation]| {
+        let mut obs = centred.clone();
+        obs.extend_from_slice(tail);
+        let last = obs.last().map_or(at(0), |o| o.at);
+        evaluate(&p, &obs, last).unwrap().progress.completed
+    };
+    // one frame in the zone is not a turn
+    assert_eq!(run(&[face(400, 30.0, 0.0, 0.9), face(500, 5.0, 0.0, 0.9)]), 0);
+    // two frames in the zone, but 10 ms apart on the server's clock (a burst)
+    assert_eq!(run(&[face(400, 30.0, 0.0, 0.9), face(410, 31.0, 0.0, 0.9)]), 0);
+    // held for two frames over 100 ms
+    assert_eq!(run(&[face(400, 30.0, 0.0, 0.9), face(500, 31.0, 0.0, 0.9)]), 1);
+    // a blink whose closure lasts 10 ms was uploaded in a burst
+    let turn = [face(400, 30.0, 0.0, 0.9), face(500, 31.0, 0.0, 0.9), face(600, 0.0, 0.0, 0.9)];
+    let burst_blink =
+        [face(700, 0.0, 0.0, 0.9), face(800, 0.0, 0.0, 0.1), face(810, 0.0, 0.0, 0.9)];
+    let real_blink = [face(700, 0.0, 0.0, 0.9), face(800, 0.0, 0.0, 0.1), face(900, 0.0, 0.0, 0.9)];
+    assert_eq!(run(&[&turn[..], &burst_blink[..]].concat()), 1);
+    assert_eq!(run(&[&turn[..], &real_blink[..]].concat()), 2);
 }

@@ -300,8 +300,15 @@ pub enum SessionStatus {
 pub struct SessionFrame {
     /// The frame.
     pub frame_id: FrameId,
-    /// What the face engine saw (the challenge's input).
+    /// What the face engine saw (the challenge's input); `at` is the
+    /// server's receive time.
     pub observation: Observation,
+    /// The client's capture time (an ordering hint).
+    #[serde(default)]
+    pub captured_at: Option<Timestamp>,
+    /// Where the one face was (none unless exactly one face).
+    #[serde(default)]
+    pub placement: Option<kyc_core::challenge::FacePlacement>,
 }
 
 /// A liveness session: the server-side half of one challenge and what was observed.

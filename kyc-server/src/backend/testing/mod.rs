@@ -310,6 +310,8 @@ fn session(verification_id: VerificationId, created_ms: i64) -> LivenessSession 
             ],
             max_gap_ms: 2000,
             thresholds: Default::default(),
+            timing: Default::default(),
+            continuity: Default::default(),
         },
         created_at: Timestamp::from_unix_millis(created_ms),
         status: SessionStatus::Active,
@@ -364,6 +366,8 @@ pub async fn liveness_store_suite(store: &dyn LivenessStore) {
     changed.frames.push(SessionFrame {
         frame_id: FrameId::try_from("f1".to_owned()).unwrap(),
         observation: kyc_core::challenge::Observation::no_face(Timestamp::from_unix_millis(2100)),
+        captured_at: Some(Timestamp::from_unix_millis(2050)),
+        placement: Some(kyc_core::challenge::FacePlacement { x: 0.01, y: -0.02, width: 0.3 }),
     });
     let stored = store.update_session(&changed).await.unwrap();
     assert_eq!(stored.version, 2);

@@ -10,8 +10,8 @@ use crate::{
 use kyc_core::{
     Timestamp,
     api::v1::{
-        FrameSample, GestureEvidence, LivenessEvidence, LivenessStatus, Step, StepStatus,
-        VerificationStatus,
+        FaceMatchEvidence, FrameSample, GestureEvidence, LivenessEvidence, LivenessStatus, Step,
+        StepStatus, VerificationStatus,
     },
     challenge::{Evaluation, Observation, Outcome, evaluate},
 };
@@ -63,14 +63,28 @@ pub(super) fn gesture_evidence(
 pub(super) async fn finish_failed(
     state: &AppState,
     v: &Verification,
+    session: LivenessSession,
+    now: Timestamp,
+) -> Result<LivenessStatus, ApiError> {
+    finish_failed_because(state, v, session, now, None, None).await
+}
+
+/// Records a failed attempt for `reason` (default: the gestures' own
+/// reason), with the face evidence that found it.
+pub(super) async fn finish_failed_because(
+    state: &AppState,
+    v: &Verification,
     mut session: LivenessSession,
     now: Timestamp,
+    reason: Option<&str>,
+    face_match: Option<FaceMatchEvidence>,
 ) -> Result<LivenessStatus, ApiError> {
     let eval =
         evaluate(&session.challenge, &observations(&session), now).map_err(ApiError::internal)?;
-    let reason = match eval.final_outcome() {
-        Outcome::Failed { reason } => reason.code().to_owned(),
-        Outcome::Passed { .. } => "incomplete".to_owned(),
+    let reason = match (reason, eval.final_outcome()) {
+        (Some(r), _) => r.to_owned(),
+        (None, Outcome::Failed { reason }) => reason.code().to_owned(),
+        (None, Outcome::Passed { .. }) => "incomplete".to_owned(),
     };
     let max = state.config.liveness.max_failed_attempts;
     let gestures = gesture_evidence(&session, &eval);
@@ -90,7 +104,7 @@ pub(super) async fn finish_failed(
             evaluated_at: now,
             failed_attempts: v.failed_liveness_attempts,
             gestures: gestures.clone(),
-            face_match: None,
+            face_match: face_match.clone(),
         });
     })
     .await?;
@@ -99,7 +113,8 @@ pub(super) async fn finish_failed(
     state.retry_policy().run(|| store.update_session(&session)).await?;
     state.metrics.liveness_fails(&reason);
     let status = saved.liveness.as_ref().map_or(LivenessStatus::Failed, |l| l.status);
-    let detail = serde_json::json!({"reason": reason, "failedAttempts": saved.failed_liveness_attempts, "locked": status == LivenessStatus::Review});
+    let identity = face_match.as_ref().and_then(|f| f.identity.as_ref());
+    let detail = serde_json::json!({"reason": reason, "failedAttempts": saved.failed_liveness_attempts, "locked": status == LivenessStatus::Review, "identity": identity});
     audit(state, Some(v.id), Step::Liveness, StepStatus::Failed, None, "system", detail).await?;
     tracing::info!(verification_id = %v.id, step = "liveness", status = "failed", error_code = reason.as_str(), "liveness failed");
     Ok(status)

@@ -1,7 +1,7 @@
 //! The face match: the document's face against live frames spread over the
 //! session, inline in `/verify` or as the durable `face_match` job.
 
-use super::evaluation::{gesture_evidence, observations};
+use super::evaluation::{finish_failed_because, gesture_evidence, observations};
 use super::{FACE_MATCH_JOB, engine_error};
 use crate::service::{
     audit,
@@ -18,9 +18,10 @@ use crate::{
 use kyc_core::{
     ErrorCode,
     api::v1::{
-        FaceMatchEvidence, LivenessEvidence, LivenessStatus, Step, StepStatus, VerificationStatus,
+        FaceMatchEvidence, IdentityEvidence, LivenessEvidence, LivenessStatus, Step, StepStatus,
+        VerificationStatus,
     },
-    challenge::evaluate,
+    challenge::{Continuity, evaluate},
 };
 
 /// Frontal frames with a face, spread evenly over the session, at most `n`.
@@ -40,6 +41,60 @@ fn frames_for_matching(session: &LivenessSession, n: usize) -> Vec<FrameId> {
     let mut picked: Vec<usize> = (0..n).map(|i| i * (frontal.len() - 1) / (n - 1).max(1)).collect();
     picked.dedup();
     picked.into_iter().map(|i| frontal[i].frame_id.clone()).collect()
+}
+
+/// Every face-present frame of the session compared with `reference`, and
+/// the tracked face's continuity between consecutive frames.
+async fn same_face_throughout(
+    state: &AppState,
+    session: &LivenessSession,
+    reference_id: &FrameId,
+    reference: &FaceImage,
+) -> Result<IdentityEvidence, FaceMatchError> {
+    let track: Vec<_> =
+        session.frames.iter().filter_map(|f| f.placement.map(|p| (f.observation.at, p))).collect();
+    let jump = session.challenge.continuity.first_jump(&track);
+    let (max_shift, max_scale) = Continuity::extremes(&track);
+    let placed: Vec<&SessionFrame> =
+        session.frames.iter().filter(|f| f.placement.is_some()).collect();
+    let jump_frame = jump.and_then(|j| placed.get(j.index)).map(|f| f.frame_id.to_string());
+    let others: Vec<&SessionFrame> = session
+        .frames
+        .iter()
+        .filter(|f| f.observation.face_present && &f.frame_id != reference_id)
+        .collect();
+    let objects = state.backends.objects.clone();
+    let mut probes = Vec::with_capacity(others.len());
+    for f in &others {
+        let o = objects
+            .get(&ObjectKey::live_frame(session.verification_id, f.frame_id.clone()))
+            .await?;
+        probes.push((FaceImage(o.body), ImageKind::LiveFrame));
+    }
+    let sims = if probes.is_empty() {
+        Vec::new()
+    } else {
+        state
+            .face
+            .compare((reference, ImageKind::LiveFrame), &probes)
+            .await
+            .map_err(FaceMatchError::Engine)?
+    };
+    // a frame where the engine found no face to compare counts as a stranger
+    let lowest = others
+        .iter()
+        .zip(&sims)
+        .map(|(f, m)| (f.frame_id.to_string(), m.map_or(0.0, |m| m.similarity)))
+        .min_by(|a, b| a.1.total_cmp(&b.1));
+    Ok(IdentityEvidence {
+        reference_frame: reference_id.to_string(),
+        frames_compared: others.len() as u32,
+        lowest,
+        threshold: state.config.liveness.same_face_threshold,
+        max_shift,
+        max_scale,
+        jump_frame,
+    })
 }
 
 /// Why the face match could not finish now.
@@ -108,23 +163,29 @@ pub async fn complete_face_match(
         average: None,
         document_similarities: Vec::new(),
         same_face_min: None,
+        identity: None,
     };
     let status = if live.is_empty() {
         reasons.push("no_frontal_face".to_owned());
         LivenessStatus::Review
     } else {
-        // one and the same face throughout
-        if live.len() > 1 {
-            let same = state
-                .face
-                .compare((&live[0].0, ImageKind::LiveFrame), &live[1..])
-                .await
-                .map_err(FaceMatchError::Engine)?;
-            let min = same.iter().map(|m| m.map_or(0.0, |m| m.similarity)).fold(100.0f32, f32::min);
-            evidence.same_face_min = Some(min);
-            if min < cfg.same_face_threshold {
-                reasons.push("face_changed".to_owned());
-            }
+        // one and the same face throughout: every face-present frame against the first frontal one
+        let identity = same_face_throughout(state, &session, &picked[0], &live[0].0).await?;
+        evidence.same_face_min = Some(identity.lowest.as_ref().map_or(100.0, |l| l.1));
+        let changed = identity.jump_frame.is_some()
+            || identity.lowest.as_ref().is_some_and(|l| l.1 < cfg.same_face_threshold);
+        evidence.identity = Some(identity);
+        if changed {
+            let status = finish_failed_because(
+                state,
+                &v,
+                session,
+                now,
+                Some("face_changed"),
+                Some(evidence),
+            )
+            .await?;
+            return Ok(status);
         }
         match state.face.compare((&doc.0, ImageKind::Document), &live).await {
             Ok(sims) => {
@@ -183,6 +244,7 @@ pub async fn complete_face_match(
         "reasons": reasons,
         "average": evidence.average,
         "sameFaceMin": evidence.same_face_min,
+        "identity": evidence.identity,
         "similarities": evidence.document_similarities,
         "threshold": evidence.threshold,
         "engine": evidence.engine,

@@ -18,8 +18,8 @@ use bytes::Bytes;
 use kyc_core::{
     ErrorCode, Timestamp,
     api::v1::{FrameFeedback, FrameIssue},
-    challenge::{Observation, evaluate},
-    image::check,
+    challenge::{FacePlacement, FrameTimes, Observation, TimingViolation, evaluate},
+    image::{check, strip_metadata},
 };
 use sha2::{Digest, Sha256};
 
@@ -77,6 +77,44 @@ fn issues(a: &FaceAnalysis) -> Vec<FrameIssue> {
         out.push(FrameIssue::OffCenter);
     }
     out
+}
+
+/// Where the one face is, in units of the image width (none unless exactly one face).
+fn placement(a: &FaceAnalysis) -> Option<FacePlacement> {
+    match a.faces.as_slice() {
+        [f] if a.width > 0 => Some(FacePlacement {
+            x: f.quality.center_offset_x,
+            y: f.quality.center_offset_y * a.height as f32 / a.width as f32,
+            width: f.quality.face_width_fraction,
+        }),
+        _ => None,
+    }
+}
+
+fn timing_error(v: TimingViolation) -> ApiError {
+    match v {
+        TimingViolation::TooFast { .. } => {
+            ApiError::new(ErrorCode::RateLimited, "frames arrive faster than a camera sends them")
+                .with_retry_after(1)
+        }
+        _ => ApiError::new(
+            ErrorCode::FrameTimingInvalid,
+            "the frames' capture times do not match when they arrived",
+        ),
+    }
+}
+
+fn out_of_order() -> ApiError {
+    ApiError::new(ErrorCode::FrameOutOfOrder, "frames must be sent in capture order")
+}
+
+/// The client's capture time of a stored frame (older rows: the observation time).
+fn captured(f: &SessionFrame) -> Timestamp {
+    f.captured_at.unwrap_or(f.observation.at)
+}
+
+fn times(f: &SessionFrame) -> FrameTimes {
+    FrameTimes { captured: captured(f), received: f.observation.at }
 }
 
 fn observation(a: &FaceAnalysis, at: Timestamp) -> Observation {
@@ -141,6 +179,7 @@ pub async fn submit_frame(
             "this session has received its maximum number of frames",
         ));
     }
+    // server time is what counts; the client's capture time only orders frames
     let captured_at = input.captured_at.unwrap_or(now);
     if captured_at < session.challenge.issued_at {
         return Err(ApiError::new(
@@ -151,54 +190,83 @@ pub async fn submit_frame(
     if captured_at > now.add_millis(MAX_CLOCK_SKEW_MS) {
         return Err(ApiError::invalid("capturedAt is in the future"));
     }
-    if session.frames.last().is_some_and(|f| captured_at <= f.observation.at) {
-        return Err(ApiError::new(
-            ErrorCode::FrameOutOfOrder,
-            "frames must be sent in capture order",
-        ));
+    if session.frames.last().is_some_and(|f| captured_at <= captured(f)) {
+        return Err(out_of_order());
     }
-    if let Some(seen) = store.frame_by_hash(&sha256).await?
-        && seen.session_id != session.id
-    {
+    let this = FrameTimes { captured: captured_at, received: now };
+    session
+        .challenge
+        .timing
+        .check(session.frames.first().map(times), session.frames.last().map(times), this)
+        .map_err(timing_error)?;
+    // a camera never sends the same bytes twice
+    if let Some(seen) = store.frame_by_hash(&sha256).await? {
         return Err(ApiError::new(
             ErrorCode::FrameReplayed,
-            "this frame was already used in another session",
+            if seen.session_id == session.id {
+                "this image was already sent as another frame"
+            } else {
+                "this frame was already used in another session"
+            },
         ));
     }
     check(&input.image, &FRAME_POLICY)?;
-    let image = FaceImage(input.image.clone());
+    // what is analysed is what is stored: the frame without its metadata
+    let clean = Bytes::from(strip_metadata(&input.image)?.bytes);
+    let image = FaceImage(clean.clone());
     let analysis = state
         .face
         .analyze(&image, ImageKind::LiveFrame)
         .await
         .map_err(|e| engine_error(state, e))?;
-    let obs = observation(&analysis, captured_at);
 
-    // the frame itself, encrypted, for the face match and for reviewers
+    // the frame itself, encrypted, create-only: a frame id names one image
+    // for the whole verification, across attempts
     let key = ObjectKey::live_frame(id, frame_id.clone());
     let meta = ObjectMeta { content_type: "image/jpeg".into() };
     let objects = state.backends.objects.clone();
-    state
+    match state
         .retry_policy()
-        .run(|| objects.put(&key, input.image.clone(), &meta, PutMode::Overwrite))
-        .await?;
+        .run(|| objects.put(&key, clean.clone(), &meta, PutMode::Create))
+        .await
+    {
+        Ok(()) => {}
+        // a retry after a crash finds its own bytes; anything else is another image
+        Err(StoreError::Conflict) if objects.get(&key).await?.body == clean => {}
+        Err(StoreError::Conflict) => {
+            return Err(ApiError::new(
+                ErrorCode::FrameConflict,
+                "this frameId was already used for another image in this verification",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
 
     // append the observation (optimistic; re-check order on a concurrent change)
+    let mut obs = observation(&analysis, now);
     for attempt in 0..5 {
         if attempt > 0 {
             session = store.get_session(&session.id).await?;
             if session.frames.iter().any(|f| f.frame_id == frame_id) {
                 break;
             }
-            if session.frames.last().is_some_and(|f| captured_at <= f.observation.at) {
-                return Err(ApiError::new(
-                    ErrorCode::FrameOutOfOrder,
-                    "frames must be sent in capture order",
-                ));
+            if session.frames.last().is_some_and(|f| captured_at <= captured(f)) {
+                return Err(out_of_order());
             }
         }
+        // receive times stay strictly increasing in append order
+        if let Some(last) = session.frames.last()
+            && obs.at <= last.observation.at
+        {
+            obs.at = last.observation.at.add_millis(1);
+        }
         let mut next = session.clone();
-        next.frames.push(SessionFrame { frame_id: frame_id.clone(), observation: obs });
+        next.frames.push(SessionFrame {
+            frame_id: frame_id.clone(),
+            observation: obs,
+            captured_at: Some(captured_at),
+            placement: placement(&analysis),
+        });
         match state.retry_policy().run(|| store.update_session(&next)).await {
             Ok(saved) => {
                 session = saved;
