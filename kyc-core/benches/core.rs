@@ -85,6 +85,8 @@ fn main() {
         sequence: vec![Gesture::TurnLeft, Gesture::Blink, Gesture::TurnRight],
         max_gap_ms: 2000,
         thresholds: GestureThresholds::default(),
+        timing: Default::default(),
+        continuity: Default::default(),
     };
     // 100 idle frames, then turn left, blink, turn right: all 150 frames are evaluated
     let mut track: Vec<(f32, f32)> = vec![(0.0, 0.9); 100];

@@ -1,6 +1,8 @@
 //! The liveness flow over HTTP with the real face engine and real footage:
 //! `start-liveness → submit-frame… → verify`.
 
+mod attacks;
+
 use crate::harness::*;
 use axum::{
     body::Body,
@@ -9,8 +11,8 @@ use axum::{
 use base64::{Engine, engine::general_purpose::STANDARD};
 use kyc_core::challenge::Gesture::{self, Blink, TurnLeft, TurnRight};
 use kyc_server::{
-    clock::Clock,
     ServerConfig,
+    clock::Clock,
     fixtures::{clip, face_photo, id_card_with},
 };
 use serde_json::{Value, json};
