@@ -15,6 +15,7 @@ use crate::{
     AppState,
     backend::{ApiKeyRecord, StoreError},
     error::ApiError,
+    limits::Budget,
 };
 use axum::{
     extract::FromRequestParts,
@@ -191,11 +192,13 @@ impl Principal {
         }
     }
 
-    /// The API key whose quota this request counts against.
-    pub fn quota_key(&self) -> &str {
+    /// The daily budget this request counts against: the key's own, or for
+    /// a client token its verification's (end users never spend the
+    /// integrator's quota).
+    pub fn budget(&self) -> Budget {
         match self {
-            Self::Secret { key_id } | Self::Publishable { key_id } => key_id,
-            Self::Client(c) => &c.owner_key_id,
+            Self::Secret { key_id } | Self::Publishable { key_id } => Budget::Key(key_id.clone()),
+            Self::Client(c) => Budget::ClientToken(c.verification_id),
         }
     }
 
@@ -226,9 +229,20 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiE
     let token = bearer(&parts.headers).ok_or_else(ApiError::unauthorized)?;
     let now = state.clock.now();
     if token.starts_with(TOKEN_PREFIX) {
-        return match state.tokens.verify(token, now) {
-            Ok(claims) => Ok(Principal::Client(claims)),
-            Err(_) => Err(ApiError::unauthorized()),
+        let claims = state.tokens.verify(token, now).map_err(|_| ApiError::unauthorized())?;
+        // the demo page's verifications have no key; their tokens live while the demo is on
+        if claims.owner_key_id == crate::api::demo::DEMO_OWNER {
+            return if state.config.demo_enabled() {
+                Ok(Principal::Client(claims))
+            } else {
+                Err(ApiError::unauthorized())
+            };
+        }
+        // a token lives no longer than the key that issued it
+        return match state.backends.keys.get(&claims.owner_key_id).await {
+            Ok(owner) if owner.revoked_at.is_none_or(|t| t > now) => Ok(Principal::Client(claims)),
+            Ok(_) | Err(StoreError::NotFound) => Err(ApiError::unauthorized()),
+            Err(e) => Err(e.into()),
         };
     }
     let (kind, id, secret) = parse_key(token).ok_or_else(ApiError::unauthorized)?;
@@ -267,7 +281,7 @@ impl FromRequestParts<AppState> for Principal {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let principal = authenticate(parts, state).await?;
-        state.limits.admit(&principal.rate_key(), principal.quota_key(), state.clock.now()).await?;
+        state.limits.admit(&principal.rate_key(), &principal.budget(), state.clock.now()).await?;
         Ok(principal)
     }
 }

@@ -16,6 +16,26 @@ use std::{
 
 const DAY_SECS: i64 = 86_400;
 
+/// Whose daily budget a request spends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Budget {
+    /// An API key's own (`rate_limit.daily_quota`): the integrator's.
+    Key(String),
+    /// One verification's client tokens (`rate_limit.client_token_daily_quota`).
+    ClientToken(kyc_core::VerificationId),
+}
+
+impl Budget {
+    /// The usage row it is counted in (client tokens' rows are `ct:{id}`,
+    /// never an API key id).
+    fn bucket(&self) -> String {
+        match self {
+            Self::Key(k) => k.clone(),
+            Self::ClientToken(v) => format!("ct:{v}"),
+        }
+    }
+}
+
 #[derive(Debug, Default, Clone, Copy)]
 struct Count {
     /// Total in the store when last read or flushed.
@@ -29,6 +49,7 @@ struct Count {
 pub struct Limits {
     limiter: DefaultKeyedRateLimiter<String>,
     daily_quota: u64,
+    client_token_daily_quota: u64,
     keys: Arc<dyn KeyStore>,
     counts: Mutex<HashMap<(String, i64), Count>>,
 }
@@ -41,19 +62,25 @@ impl Limits {
         Self {
             limiter: RateLimiter::keyed(Quota::per_second(rps).allow_burst(burst)),
             daily_quota: cfg.daily_quota,
+            client_token_daily_quota: cfg.client_token_daily_quota,
             keys,
             counts: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Admits one request: `rate_key` for the token bucket, `quota_key` (an API
-    /// key id) for the daily quota. Errors are 429 with `Retry-After`.
+    /// Admits one request: `rate_key` for the token bucket, `quota` for the
+    /// daily budget. Errors are 429 with `Retry-After`.
     pub async fn admit(
         &self,
         rate_key: &str,
-        quota_key: &str,
+        quota: &Budget,
         now: Timestamp,
     ) -> Result<(), ApiError> {
+        let (quota_key, limit) = match quota {
+            Budget::Key(_) => (quota.bucket(), self.daily_quota),
+            Budget::ClientToken(_) => (quota.bucket(), self.client_token_daily_quota),
+        };
+        let quota_key = quota_key.as_str();
         if let Err(not_until) = self.limiter.check_key(&rate_key.to_owned()) {
             let wait = not_until.wait_time_from(self.limiter.clock().now());
             let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
@@ -70,7 +97,7 @@ impl Limits {
         }
         let mut counts = self.lock();
         let c = counts.entry(k).or_default();
-        if c.stored + c.pending >= self.daily_quota {
+        if c.stored + c.pending >= limit {
             let retry = (day + 1) * DAY_SECS - now.unix_secs();
             return Err(ApiError::new(
                 ErrorCode::QuotaExceeded,
@@ -122,8 +149,35 @@ mod tests {
     use super::*;
     use crate::backend::memory::MemoryKeyStore;
 
+    fn key(k: &str) -> Budget {
+        Budget::Key(k.to_owned())
+    }
+
+    #[tokio::test]
+    async fn client_tokens_spend_their_verification_budget_not_the_key_quota() {
+        let l = limits(1000, 1000, 3, Arc::new(MemoryKeyStore::new()));
+        let now = Timestamp::from_unix_secs(1_764_064_800);
+        let v = crate::backend::testing::new_id();
+        let ct = Budget::ClientToken(v);
+        l.admit("ct", &ct, now).await.unwrap();
+        l.admit("ct", &ct, now).await.unwrap();
+        assert_eq!(l.admit("ct", &ct, now).await.unwrap_err().code(), ErrorCode::QuotaExceeded);
+        // the integrator's key still has its whole quota
+        for _ in 0..3 {
+            l.admit("k", &key("k"), now).await.unwrap();
+        }
+        // another verification has its own budget
+        l.admit("ct2", &Budget::ClientToken(crate::backend::testing::new_id()), now).await.unwrap();
+    }
+
     fn limits(rps: u32, burst: u32, quota: u64, keys: Arc<dyn KeyStore>) -> Limits {
-        Limits::new(&RateLimitConfig { requests_per_second: rps, burst, daily_quota: quota }, keys)
+        let cfg = RateLimitConfig {
+            requests_per_second: rps,
+            burst,
+            daily_quota: quota,
+            client_token_daily_quota: 2,
+        };
+        Limits::new(&cfg, keys)
     }
 
     #[tokio::test]
@@ -131,11 +185,11 @@ mod tests {
         let l = limits(1, 3, 1000, Arc::new(MemoryKeyStore::new()));
         let now = Timestamp::from_unix_secs(1_764_064_800);
         for _ in 0..3 {
-            l.admit("a", "a", now).await.unwrap();
+            l.admit("a", &key("a"), now).await.unwrap();
         }
-        let e = l.admit("a", "a", now).await.unwrap_err();
+        let e = l.admit("a", &key("a"), now).await.unwrap_err();
         assert_eq!(e.code(), ErrorCode::RateLimited);
-        l.admit("b", "b", now).await.unwrap();
+        l.admit("b", &key("b"), now).await.unwrap();
     }
 
     #[tokio::test]
@@ -144,9 +198,9 @@ mod tests {
         let l = limits(1000, 1000, 3, store.clone());
         let now = Timestamp::from_unix_secs(1_764_064_800); // 10:00 UTC
         for _ in 0..3 {
-            l.admit("k", "k", now).await.unwrap();
+            l.admit("k", &key("k"), now).await.unwrap();
         }
-        let e = l.admit("k", "k", now).await.unwrap_err();
+        let e = l.admit("k", &key("k"), now).await.unwrap_err();
         assert_eq!(e.code(), ErrorCode::QuotaExceeded);
         let r = axum::response::IntoResponse::into_response(e);
         assert_eq!(r.headers()["retry-after"], "50400"); // 14 h to midnight
@@ -154,8 +208,11 @@ mod tests {
         assert_eq!(store.add_usage("k", 20_417, 0).await.unwrap(), 3);
         // a second process sharing the store sees the usage
         let other = limits(1000, 1000, 3, store);
-        assert_eq!(other.admit("k", "k", now).await.unwrap_err().code(), ErrorCode::QuotaExceeded);
+        assert_eq!(
+            other.admit("k", &key("k"), now).await.unwrap_err().code(),
+            ErrorCode::QuotaExceeded
+        );
         // the next day starts afresh
-        l.admit("k", "k", now.add_secs(14 * 3600)).await.unwrap();
+        l.admit("k", &key("k"), now.add_secs(14 * 3600)).await.unwrap();
     }
 }

@@ -43,18 +43,19 @@ function makeDocument(dir) {
 }
 
 /**
- * The head-turn clip at real speed: Chromium plays MJPEG at a fixed 30 fps and
- * the frames are 15 fps, so each frame is written twice (see the clip's README).
+ * The head-turn clip at real speed, as a camera would send it: Chromium plays
+ * MJPEG at a fixed 30 fps and the frames are 15 fps, so ffmpeg doubles them;
+ * it also adds temporal sensor noise, because a real camera never delivers
+ * the same bytes twice and the server refuses a repeated frame
+ * (`frame_replayed`). Ten loops (19 s) of distinct frames.
  */
 function makeClip(dir) {
-  const frames = readdirSync(CLIP_DIR).filter((f) => f.endsWith(".jpg")).sort();
-  const parts = [];
-  for (const f of frames) {
-    const b = readFileSync(join(CLIP_DIR, f));
-    parts.push(b, b);
-  }
   const clip = join(dir, "clip-30fps.mjpeg");
-  writeFileSync(clip, Buffer.concat(parts));
+  execFileSync("ffmpeg", [
+    "-loglevel", "error", "-stream_loop", "9", "-framerate", "15",
+    "-i", join(CLIP_DIR, "%04d.jpg"),
+    "-vf", "fps=30,noise=alls=4:allf=t", "-f", "mjpeg", "-q:v", "3", "-y", clip,
+  ]);
   return clip;
 }
 
@@ -64,7 +65,7 @@ async function startServer(dataDir) {
     env: {
       ...process.env,
       KYC_DANGER_FIXED_CHALLENGE: "turn_left,turn_right",
-      KYC_LOG: "warn",
+      KYC_LOG: process.env.KYC_LOG ?? "warn",
     },
     stdio: ["ignore", "pipe", "inherit"],
   });

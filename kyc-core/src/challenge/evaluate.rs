@@ -240,7 +240,8 @@ impl<'a> Replay<'a> {
         }
         let next = self.p.sequence.get(self.step).copied();
         let hint = match (&self.outcome, next) {
-            (Some(Outcome::Passed { .. }), _) | (_, None) => Hint::Done,
+            // over, either way: nothing more to perform, ask `/verify`
+            (Some(_), _) | (_, None) => Hint::Done,
             _ if !self.last_usable => Hint::ShowFace,
             _ if !self.armed => Hint::FaceCamera,
             (_, Some(g)) => Hint::Perform(g),

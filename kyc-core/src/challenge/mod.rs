@@ -457,7 +457,8 @@ pub enum Hint {
     FaceCamera,
     /// Perform this gesture.
     Perform(Gesture),
-    /// All gestures are done.
+    /// Nothing more to perform: every gesture is done, or the attempt is
+    /// already over (the verdict comes from `GET /verify`).
     Done,
 }
 

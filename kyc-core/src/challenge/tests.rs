@@ -170,6 +170,8 @@ fn wrong_order_fails_with_the_step() {
             }
         })
     );
+    // the client is told to stop and ask for the verdict, not to go on performing
+    assert_eq!(e.progress.hint, Hint::Done);
 }
 
 #[test]

@@ -220,6 +220,9 @@ impl ServerConfig {
         if self.rate_limit.requests_per_second == 0 {
             return Err(invalid("rate_limit.requests_per_second", "must be positive"));
         }
+        if self.rate_limit.client_token_daily_quota == 0 {
+            return Err(invalid("rate_limit.client_token_daily_quota", "must be positive"));
+        }
         if self.rate_limit.daily_quota == 0 {
             return Err(invalid("rate_limit.daily_quota", "must be positive"));
         }

@@ -42,11 +42,20 @@ pub struct RateLimitConfig {
     pub burst: u32,
     /// Requests per key per UTC day.
     pub daily_quota: u64,
+    /// Requests per verification per UTC day made with its client tokens
+    /// (end users; they never spend a key's `daily_quota`).
+    pub client_token_daily_quota: u64,
 }
 
 impl Default for RateLimitConfig {
     fn default() -> Self {
-        Self { requests_per_second: 100, burst: 200, daily_quota: 1_000_000 }
+        Self {
+            requests_per_second: 100,
+            burst: 200,
+            daily_quota: 1_000_000,
+            // 5 attempts of 300 frames, with room for polling and retries
+            client_token_daily_quota: 5_000,
+        }
     }
 }
 

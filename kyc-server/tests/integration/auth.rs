@@ -34,6 +34,22 @@ async fn missing_malformed_unknown_and_revoked_credentials_are_unauthorized() {
     h.post_json("/v1/verifications", &sk, "{}").await.assert_error(401, "unauthorized");
 }
 
+/// Found by the security review: a client token kept working (200) after its
+/// key was revoked.
+#[tokio::test]
+async fn a_revoked_keys_client_tokens_die_with_it() {
+    let h = Harness::new();
+    let sk = h.secret().await;
+    let (_, ct) = h.verification(&sk).await;
+    assert_eq!(h.upload("/upload-id", &ct, document_photo(0), "image/jpeg").await.status, 200);
+    let (key_id, _) = sk.trim_start_matches("kyc_sk_").split_once('_').unwrap();
+    h.state.backends.keys.revoke(key_id, h.clock.now_ts()).await.unwrap();
+    h.upload("/upload-id", &ct, document_photo(0), "image/jpeg")
+        .await
+        .assert_error(401, "unauthorized");
+    h.post_json("/start-liveness", &ct, "{}").await.assert_error(401, "unauthorized");
+}
+
 #[tokio::test]
 async fn client_tokens_are_scoped_to_their_verification() {
     let h = Harness::new();
