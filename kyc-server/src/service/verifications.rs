@@ -169,7 +169,7 @@ pub enum EraseReason {
 }
 
 /// Erases a verification: its data key and objects first (crypto-shredding),
-/// then its record. Idempotent, and safe to re-run after a crash at any point.
+/// then its reading, its liveness sessions and frames, and its record. Idempotent, and safe to re-run after a crash at any point.
 /// The audit trail keeps the (PII-free) record that it happened.
 pub async fn erase(
     state: &AppState,
@@ -181,6 +181,9 @@ pub async fn erase(
     state.retry_policy().run(|| objects.erase_verification(id)).await?;
     let ocr = state.backends.ocr.clone();
     state.retry_policy().run(|| ocr.delete(id)).await?;
+    // liveness sessions and frame rows (challenge, pose and eye curves, hashes)
+    let liveness = state.backends.liveness.clone();
+    state.retry_policy().run(|| liveness.delete_verification(id)).await?;
     let store = state.backends.verifications.clone();
     state.retry_policy().run(|| store.delete(id)).await?;
     state.metrics.verifications_erased.inc();

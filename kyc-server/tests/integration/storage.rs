@@ -256,6 +256,59 @@ async fn nothing_on_disk_holds_the_plaintext_image_and_erasure_shreds_it() {
     assert!(h.state.backends.objects.get(&key).await.is_err());
 }
 
+/// Found by the security review: erasure left the liveness session and frame
+/// rows, and erased `externalRef`/`metadata` text stayed in `kyc.db-wal`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn erasure_removes_liveness_rows_and_leaves_no_erased_text_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = ServerConfig { data_dir: dir.path().join("data"), ..Default::default() };
+    let (state, _local) = AppState::local(config, None).unwrap();
+    let h = Harness {
+        app: app(state.clone()),
+        clock: Arc::new(kyc_server::clock::ManualClock::new(Timestamp::from_unix_millis(T0))),
+        state,
+    };
+    let sk = h.secret().await;
+    let body = r#"{"externalRef":"ERASE-ME-REF-7734","metadata":{"note":"ERASE-ME-META-1191"}}"#;
+    let r = h.post_json("/v1/verifications", &sk, body).await;
+    assert_eq!(r.status, 201);
+    let (id, ct) = (
+        r.json()["verificationId"].as_str().unwrap().to_owned(),
+        r.json()["clientToken"].as_str().unwrap().to_owned(),
+    );
+    let vid: VerificationId = id.parse().unwrap();
+    assert_eq!(h.upload("/upload-id", &ct, document_photo(7), "image/jpeg").await.status, 200);
+    let start = h.post_json("/start-liveness", &ct, "{}").await;
+    assert_eq!(start.status, 200);
+    let nonce = start.json()["challenge"]["nonce"].as_str().unwrap().to_owned();
+    let frame = &kyc_server::fixtures::clip("wh_address_a")[0].0;
+    let sha: String =
+        <sha2::Sha256 as sha2::Digest>::digest(frame).iter().map(|b| format!("{b:02x}")).collect();
+    let submit = serde_json::json!({
+        "frameId": "f1",
+        "nonce": nonce,
+        "image": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, frame),
+    });
+    assert_eq!(h.post_json("/submit-frame", &ct, &submit.to_string()).await.status, 200);
+    let liveness = h.state.backends.liveness.clone();
+    assert!(liveness.latest_session(&vid).await.unwrap().is_some());
+    assert!(liveness.frame_by_hash(&sha).await.unwrap().is_some());
+
+    let req = axum::http::Request::delete(format!("/v1/verifications/{id}"))
+        .header("authorization", format!("Bearer {sk}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    assert_eq!(h.send(req).await.status, 204);
+    assert!(liveness.latest_session(&vid).await.unwrap().is_none(), "the session survived");
+    assert!(liveness.frame_by_hash(&sha).await.unwrap().is_none(), "a frame row survived");
+    for f in all_files(&config_dir(&h)) {
+        let bytes = std::fs::read(&f).unwrap();
+        for text in [&b"ERASE-ME-REF-7734"[..], b"ERASE-ME-META-1191", nonce.as_bytes()] {
+            assert!(!contains(&bytes, text), "{} still holds erased text", f.display());
+        }
+    }
+}
+
 fn config_dir(h: &Harness) -> std::path::PathBuf {
     h.state.config.data_dir.clone()
 }

@@ -158,7 +158,17 @@ fn configure(conn: &Connection, durability: Durability) -> rusqlite::Result<()> 
     };
     conn.pragma_update(None, "synchronous", sync)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // deleted rows are overwritten with zeros, not left in free pages
+    conn.pragma_update(None, "secure_delete", "ON")?;
     Ok(())
+}
+
+/// Copies the WAL into the database and truncates it, so rows just deleted
+/// (and zeroed by `secure_delete`) leave no older copy in `kyc.db-wal`.
+/// Best effort: a reader in the middle of a transaction can keep some
+/// frames until the next checkpoint.
+pub(crate) fn checkpoint_truncate(conn: &Connection) -> Result<(), StoreError> {
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).map_err(sql_err)
 }
 
 fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

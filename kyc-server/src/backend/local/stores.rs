@@ -157,7 +157,9 @@ impl VerificationStore for SqliteVerificationStore {
                 tx.execute("DELETE FROM idempotency WHERE verification_id = ?1", [&id])
                     .map_err(sql_err)?;
                 tx.execute("DELETE FROM verifications WHERE id = ?1", [&id]).map_err(sql_err)?;
-                tx.commit().map_err(sql_err)
+                tx.commit().map_err(sql_err)?;
+                // the verification record is the last thing erasure deletes
+                super::db::checkpoint_truncate(conn)
             })
             .await
     }
