@@ -234,7 +234,23 @@ pub fn prepare_data_dir(config: &ServerConfig) -> Result<(), StartupError> {
         use std::os::unix::fs::DirBuilderExt;
         builder.mode(0o700);
     }
-    builder.create(path).map_err(err)
+    builder.create(path).map_err(err)?;
+    // an existing directory keeps the mode it was made with: tighten it
+    restrict(path, 0o700).map_err(err)
+}
+
+/// Sets `path`'s permission bits to `mode` (Unix; elsewhere a no-op).
+pub(crate) fn restrict(path: &std::path::Path, mode: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, mode);
+        Ok(())
+    }
 }
 
 #[cfg(feature = "local")]
@@ -261,6 +277,16 @@ mod local_state {
         pub fn open(config: &ServerConfig, master: Arc<MasterKey>) -> Result<Self, StartupError> {
             prepare_data_dir(config)?;
             let db = Database::open(&config.data_dir.join("kyc.db"), config.storage.durability)?;
+            // SQLite creates its files with the umask's mode (often 0644)
+            for name in ["kyc.db", "kyc.db-wal", "kyc.db-shm"] {
+                let f = config.data_dir.join(name);
+                if f.exists() {
+                    restrict(&f, 0o600).map_err(|source| StartupError::DataDir {
+                        path: f.display().to_string(),
+                        source,
+                    })?;
+                }
+            }
             let ocr_key = crate::crypto::DataKey::from_bytes(
                 master.derive(crate::backend::local::ocr_data::OCR_DATA_KEY_LABEL),
             );

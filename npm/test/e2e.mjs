@@ -60,7 +60,7 @@ function makeClip(dir) {
 }
 
 async function startServer(dataDir) {
-  const child = spawn(KYC, ["--data-dir", dataDir, "serve", "--listen", "127.0.0.1:0"], {
+  const child = spawn(KYC, ["--data-dir", dataDir, "serve", "--demo", "--listen", "127.0.0.1:0"], {
     cwd: root,
     env: {
       ...process.env,

@@ -56,8 +56,25 @@ async fn style() -> Response {
     asset(include_str!("demo/demo.css"), "text/css; charset=utf-8")
 }
 
-/// `POST /demo/session`: a verification and its client token for the page.
-async fn session(State(state): State<AppState>) -> Result<Response, ApiError> {
+/// Whether a request comes from the demo page itself: its `Origin` is this
+/// server (a cross-site form or fetch carries another origin, or none).
+fn same_origin(headers: &axum::http::HeaderMap) -> bool {
+    let value = |h| headers.get(h).and_then(|v: &HeaderValue| v.to_str().ok());
+    match (value(header::ORIGIN), value(header::HOST)) {
+        (Some(origin), Some(host)) => origin.strip_prefix("http://") == Some(host),
+        _ => false,
+    }
+}
+
+/// `POST /demo/session`: a verification and its client token for the page
+/// (same-origin requests only).
+async fn session(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, ApiError> {
+    if !same_origin(&headers) {
+        return Err(ApiError::forbidden("demo sessions are created only by the demo page"));
+    }
     let (v, _) = svc::create(&state, DEMO_OWNER, &Default::default(), None, "demo").await?;
     Ok((StatusCode::CREATED, Json(super::verifications::created(&state, &v))).into_response())
 }

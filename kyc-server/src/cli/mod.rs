@@ -52,6 +52,9 @@ pub enum Command {
         /// Address to listen on (default 127.0.0.1:8080).
         #[arg(long, env = EnvVars::LISTEN, value_name = "ADDR")]
         listen: Option<String>,
+        /// Serve the demo page at `/` (loopback only).
+        #[arg(long)]
+        demo: bool,
     },
     /// Manage API keys.
     #[command(subcommand)]
@@ -99,8 +102,12 @@ pub enum Command {
 }
 
 fn load_config(cli: &Cli, listen: Option<String>) -> anyhow::Result<ServerConfig> {
-    let overrides =
-        Overrides { config_file: cli.config.clone(), data_dir: cli.data_dir.clone(), listen };
+    load_config_with(cli, Overrides { listen, ..Default::default() })
+}
+
+fn load_config_with(cli: &Cli, mut overrides: Overrides) -> anyhow::Result<ServerConfig> {
+    overrides.config_file.clone_from(&cli.config);
+    overrides.data_dir.clone_from(&cli.data_dir);
     Ok(ServerConfig::load(&overrides, env_lookup)?)
 }
 
@@ -129,7 +136,10 @@ pub fn run(cli: Cli) -> ExitCode {
 
 async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
-        Command::Serve { listen } => serve::serve(load_config(&cli, listen.clone())?).await,
+        Command::Serve { listen, demo } => {
+            let overrides = Overrides { listen: listen.clone(), demo: *demo, ..Default::default() };
+            serve::serve(load_config_with(&cli, overrides)?).await
+        }
         Command::Keys(k) => keys::keys(&load_config(&cli, None)?, k).await,
         Command::Audit(AuditCommand::Verify { out }) => {
             audit::audit_verify(&load_config(&cli, None)?, *out).await

@@ -19,6 +19,8 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     /// `--listen`
     pub listen: Option<String>,
+    /// `kyc serve --demo`
+    pub demo: bool,
 }
 
 pub(super) fn parse_env<T: FromStr>(name: &str, value: &str) -> Result<T, ConfigError>
@@ -76,6 +78,9 @@ impl ServerConfig {
         }
         if let Some(l) = &overrides.listen {
             cfg.listen.clone_from(l);
+        }
+        if overrides.demo {
+            cfg.demo.enabled = true;
         }
         cfg.validate()?;
         Ok(cfg)
@@ -219,6 +224,12 @@ impl ServerConfig {
         }
         if self.rate_limit.requests_per_second == 0 {
             return Err(invalid("rate_limit.requests_per_second", "must be positive"));
+        }
+        if self.demo.enabled && !self.listen_addr().is_ok_and(|a| a.ip().is_loopback()) {
+            return Err(invalid(
+                "demo.enabled",
+                "the demo page creates verifications for anyone who reaches it; it is served only on a loopback listen address",
+            ));
         }
         if self.rate_limit.client_token_daily_quota == 0 {
             return Err(invalid("rate_limit.client_token_daily_quota", "must be positive"));

@@ -125,7 +125,7 @@ impl Default for ServerConfig {
 impl ServerConfig {
     /// Whether the demo page is served.
     pub fn demo_enabled(&self) -> bool {
-        self.demo.enabled.unwrap_or_else(|| self.listen_addr().is_ok_and(|a| a.ip().is_loopback()))
+        self.demo.enabled && self.listen_addr().is_ok_and(|a| a.ip().is_loopback())
     }
 
     /// The screening index `kyc lists import|update` writes and `kyc serve` reads.

@@ -95,17 +95,17 @@ impl Default for StorageConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DemoConfig {
-    /// Serve it: `true`, `false`, or unset (default) for "only while
-    /// listening on loopback". It creates verifications for anyone who can
-    /// reach it, so never enable it on a public address.
-    pub enabled: Option<bool>,
+    /// Serve it (`kyc serve --demo`; off by default). It creates
+    /// verifications for anyone who can reach it, so it is refused at
+    /// startup unless the server listens on loopback.
+    pub enabled: bool,
     /// Where the built widget bundles are (`npm --prefix npm run build`).
     pub widget_dir: PathBuf,
 }
 
 impl Default for DemoConfig {
     fn default() -> Self {
-        Self { enabled: None, widget_dir: PathBuf::from("npm/dist") }
+        Self { enabled: false, widget_dir: PathBuf::from("npm/dist") }
     }
 }
 

@@ -6,7 +6,9 @@ use kyc_server::ServerConfig;
 
 #[tokio::test]
 async fn the_demo_page_runs_under_a_strict_csp_and_gets_a_client_token() {
-    let h = Harness::new();
+    let mut config = ServerConfig::default();
+    config.demo.enabled = true;
+    let h = Harness::with_config(config);
     let r = h.get("/", "").await;
     assert_eq!(r.status, 200);
     let csp = r.headers["content-security-policy"].to_str().unwrap();
@@ -22,7 +24,18 @@ async fn the_demo_page_runs_under_a_strict_csp_and_gets_a_client_token() {
     );
     assert_eq!(h.get("/demo.js", "").await.status, 200);
 
-    let r = h.send(Request::post("/demo/session").body(Body::empty()).unwrap()).await;
+    // another site's page cannot create demo verifications (nor can a request without an Origin)
+    let session = |origin: Option<&str>| {
+        let mut r = Request::post("/demo/session").header("host", "127.0.0.1:8080");
+        if let Some(o) = origin {
+            r = r.header("origin", o);
+        }
+        r.body(Body::empty()).unwrap()
+    };
+    for bad in [None, Some("https://evil.example"), Some("http://127.0.0.1:8080.evil.example")] {
+        h.send(session(bad)).await.assert_error(403, "forbidden");
+    }
+    let r = h.send(session(Some("http://127.0.0.1:8080"))).await;
     assert_eq!(r.status, 201);
     let ct = r.json()["clientToken"].as_str().unwrap().to_owned();
     // the token works for the widget's calls
@@ -33,18 +46,21 @@ async fn the_demo_page_runs_under_a_strict_csp_and_gets_a_client_token() {
 }
 
 #[tokio::test]
-async fn no_demo_unless_loopback_or_enabled() {
-    let mut config = ServerConfig::default();
-    config.demo.enabled = Some(false);
-    let h = Harness::with_config(config);
+async fn no_demo_unless_asked_for_and_never_off_loopback() {
+    let h = Harness::new();
     h.get("/", "").await.assert_error(404, "not_found");
     let r = h.send(Request::post("/demo/session").body(Body::empty()).unwrap()).await;
     assert_eq!(r.status, 404);
-    let public = ServerConfig {
-        listen: "0.0.0.0:8080".into(),
-        danger_allow_plain_http_on_non_loopback: true,
+    assert!(!ServerConfig::default().demo_enabled(), "off unless kyc serve --demo");
+    // asked for on a public address: refused at startup
+    let dir = tempfile::tempdir().unwrap();
+    let o = kyc_server::config::Overrides {
+        data_dir: Some(dir.path().into()),
+        listen: Some("0.0.0.0:8080".into()),
+        demo: true,
         ..Default::default()
     };
-    assert!(!public.demo_enabled());
-    assert!(ServerConfig::default().demo_enabled());
+    let env = |name: &str| (name == "KYC_DANGER_ALLOW_PLAIN_HTTP").then(|| "true".to_owned());
+    let e = ServerConfig::load(&o, env).unwrap_err().to_string();
+    assert!(e.contains("demo.enabled") && e.contains("loopback"), "{e}");
 }

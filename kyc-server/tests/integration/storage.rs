@@ -309,6 +309,27 @@ async fn erasure_removes_liveness_rows_and_leaves_no_erased_text_on_disk() {
     }
 }
 
+/// Found by the security review: an existing 0755 data directory kept a
+/// world-readable `kyc.db`.
+#[cfg(unix)]
+#[test]
+fn an_existing_open_data_dir_is_tightened_on_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let config = ServerConfig { data_dir: data.clone(), ..Default::default() };
+    drop(AppState::local(config.clone(), None).unwrap());
+    std::fs::set_permissions(data.join("kyc.db"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    drop(AppState::local(config, None).unwrap());
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700);
+    for f in all_files(&data).iter().filter(|f| f.to_string_lossy().contains("kyc.db")) {
+        assert_eq!(mode(f), 0o600, "{}", f.display());
+    }
+}
+
 fn config_dir(h: &Harness) -> std::path::PathBuf {
     h.state.config.data_dir.clone()
 }
