@@ -2,7 +2,6 @@
 //! (deletion-neighbourhood) lookup tables, serialised to one file.
 
 use std::collections::{HashMap, HashSet};
-use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -435,22 +434,11 @@ impl Index {
     /// fsync, then rename over `path`.
     pub fn save(&self, path: &Path) -> Result<()> {
         let bytes = self.to_bytes()?;
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let file_name = path
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_else(|| "index".to_owned());
-        let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
-        let write = || -> std::io::Result<()> {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&bytes)?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, path)
-        };
-        write().map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            ScreeningError::io(path, e)
-        })
+        crate::atomic::replace(path, &file_name, &[&bytes]).map_err(|e| ScreeningError::io(path, e))
     }
 
     /// Loads an index written by [`Index::save`].

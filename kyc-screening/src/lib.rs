@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod atomic;
 pub mod country;
 pub mod error;
 pub mod import;

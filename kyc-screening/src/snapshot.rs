@@ -43,19 +43,8 @@ pub fn write_snapshot(
     let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
     enc.write_all(&payload).map_err(|e| ScreeningError::io(path, e))?;
     let compressed = enc.finish().map_err(|e| ScreeningError::io(path, e))?;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".snapshot.tmp-{}", std::process::id()));
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(MAGIC)?;
-        f.write_all(&compressed)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        ScreeningError::io(path, e)
-    })?;
+    crate::atomic::replace(path, "snapshot", &[MAGIC, &compressed])
+        .map_err(|e| ScreeningError::io(path, e))?;
     Ok(file.lists.len())
 }
 

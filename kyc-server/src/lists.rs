@@ -184,9 +184,14 @@ pub async fn update(
             if response.content_length().is_some_and(|n| n > sc.max_download_bytes) {
                 return Err(fail(format!("larger than {} bytes", sc.max_download_bytes)));
             }
-            let body = response.bytes().await.map_err(|e| fail(e.to_string()))?;
-            if body.len() as u64 > sc.max_download_bytes {
-                return Err(fail(format!("larger than {} bytes", sc.max_download_bytes)));
+            // counted as it arrives: a body without Content-Length is bounded too
+            let mut response = response;
+            let mut body = Vec::new();
+            while let Some(chunk) = response.chunk().await.map_err(|e| fail(e.to_string()))? {
+                if (body.len() + chunk.len()) as u64 > sc.max_download_bytes {
+                    return Err(fail(format!("larger than {} bytes", sc.max_download_bytes)));
+                }
+                body.extend_from_slice(&chunk);
             }
             let dest = staging.join(&source.file);
             if let Some(dir) = dest.parent() {

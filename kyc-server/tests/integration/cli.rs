@@ -613,3 +613,53 @@ async fn lists_import_info_update_and_a_malformed_update_keeps_the_index() {
         .collect();
     assert_eq!(leftovers, ["index.bin"], "no staging directories left behind");
 }
+
+/// Found in review: `kyc lists update` read a body without Content-Length
+/// whole, however large. A chunked answer past `max_download_bytes` is now
+/// cut off and refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_update_bounds_a_chunked_download() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = sent.clone();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let mut req = [0u8; 4096];
+                let _ = s.read(&mut req).await;
+                let head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: text/csv\r\n\r\n";
+                if s.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                // up to 64 MiB in 64 KiB chunks, until the client hangs up
+                let chunk = vec![b'x'; 64 * 1024];
+                for _ in 0..1024 {
+                    let frame =
+                        [format!("{:x}\r\n", chunk.len()).as_bytes(), &chunk, b"\r\n"].concat();
+                    if s.write_all(&frame).await.is_err() {
+                        return;
+                    }
+                    counter.fetch_add(chunk.len(), std::sync::atomic::Ordering::Relaxed);
+                }
+                let _ = s.write_all(b"0\r\n\r\n").await;
+            });
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let toml = format!(
+        "[screening]\ndanger_allow_plain_http_loopback = true\nmax_download_bytes = 1000000\n\
+         [[screening.sources]]\nurl = \"http://{addr}/sdn.csv\"\nfile = \"ofac_sdn/sdn.csv\"\n"
+    );
+    std::fs::write(dir.path().join("kyc.toml"), toml).unwrap();
+    let o = run(dir.path(), &["lists", "update", "--json"]);
+    assert_eq!(o.status.code(), Some(3), "{}", String::from_utf8_lossy(&o.stdout));
+    let err = json(&o);
+    assert_eq!(err["code"], "list_download_failed", "{err}");
+    assert!(err["message"].as_str().unwrap().contains("larger than 1000000 bytes"), "{err}");
+    // the client stopped reading soon after the bound, not at the end of the body
+    let read = sent.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(read < 16 * 1024 * 1024, "{read} bytes were sent before the client hung up");
+}

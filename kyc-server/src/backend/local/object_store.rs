@@ -61,6 +61,23 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     fs::File::open(dir)?.sync_all()
 }
 
+/// Creates `dir` and its missing parents, syncing each parent whose entries
+/// changed, so a new directory (`kyc-live-frames/{id}/`) survives a power
+/// loss together with the file written into it.
+fn create_dir_durable(dir: &Path) -> io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent() {
+        create_dir_durable(parent)?;
+    }
+    match fs::create_dir(dir) {
+        Ok(()) => dir.parent().map_or(Ok(()), sync_dir),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// A unique temporary name beside `target`.
 fn temp_path(target: &Path) -> PathBuf {
     let mut name = target.file_name().map(|n| n.to_os_string()).unwrap_or_default();
@@ -72,7 +89,7 @@ fn temp_path(target: &Path) -> PathBuf {
 /// `AlreadyExists` instead of replacing.
 fn write_atomic(target: &Path, bytes: &[u8], create_only: bool) -> io::Result<()> {
     let dir = target.parent().ok_or_else(|| io::Error::other("object path has no parent"))?;
-    fs::create_dir_all(dir)?;
+    create_dir_durable(dir)?;
     let tmp = temp_path(target);
     let result = (|| {
         let mut f = fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
