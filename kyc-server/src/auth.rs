@@ -280,7 +280,21 @@ impl FromRequestParts<AppState> for Principal {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let principal = authenticate(parts, state).await?;
+        let addr = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        let now = state.clock.now();
+        state.limits.admit_address(addr, now)?;
+        let principal = match authenticate(parts, state).await {
+            Ok(p) => p,
+            Err(e) => {
+                if e.code() == kyc_core::ErrorCode::Unauthorized {
+                    state.limits.record_auth_failure(addr, now);
+                }
+                return Err(e);
+            }
+        };
         state.limits.admit(&principal.rate_key(), &principal.budget(), state.clock.now()).await?;
         Ok(principal)
     }

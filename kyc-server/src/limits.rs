@@ -10,6 +10,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter, clock::Clock as _};
 use kyc_core::{ErrorCode, Timestamp};
 use std::{
     collections::HashMap,
+    net::IpAddr,
     num::NonZeroU32,
     sync::{Arc, Mutex, PoisonError},
 };
@@ -52,7 +53,13 @@ pub struct Limits {
     client_token_daily_quota: u64,
     keys: Arc<dyn KeyStore>,
     counts: Mutex<HashMap<(String, i64), Count>>,
+    failed_auth_per_minute: u32,
+    /// Failed authentications per client address in the current minute.
+    failures: Mutex<HashMap<IpAddr, (i64, u32)>>,
 }
+
+/// Addresses remembered at most (older minutes are dropped first).
+const MAX_TRACKED_ADDRESSES: usize = 100_000;
 
 impl Limits {
     /// Limits from config, counting quotas in `keys`.
@@ -65,7 +72,43 @@ impl Limits {
             client_token_daily_quota: cfg.client_token_daily_quota,
             keys,
             counts: Mutex::new(HashMap::new()),
+            failed_auth_per_minute: cfg.failed_auth_per_minute,
+            failures: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Before authentication: 429 while `addr` has spent this minute's
+    /// budget of failed authentications (guessing keys or tokens).
+    pub fn admit_address(&self, addr: Option<IpAddr>, now: Timestamp) -> Result<(), ApiError> {
+        let Some(ip) = addr else { return Ok(()) };
+        let minute = now.unix_secs().div_euclid(60);
+        let failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
+        match failures.get(&ip) {
+            Some((m, n)) if *m == minute && *n >= self.failed_auth_per_minute => {
+                let retry = (minute + 1) * 60 - now.unix_secs();
+                Err(ApiError::new(
+                    ErrorCode::RateLimited,
+                    "too many failed authentications from this address",
+                )
+                .with_retry_after(u64::try_from(retry).unwrap_or(1)))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts a failed authentication from `addr`.
+    pub fn record_auth_failure(&self, addr: Option<IpAddr>, now: Timestamp) {
+        let Some(ip) = addr else { return };
+        let minute = now.unix_secs().div_euclid(60);
+        let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
+        if failures.len() >= MAX_TRACKED_ADDRESSES {
+            failures.retain(|_, (m, _)| *m == minute);
+        }
+        let entry = failures.entry(ip).or_insert((minute, 0));
+        if entry.0 != minute {
+            *entry = (minute, 0);
+        }
+        entry.1 = entry.1.saturating_add(1);
     }
 
     /// Admits one request: `rate_key` for the token bucket, `quota` for the
@@ -153,6 +196,22 @@ mod tests {
         Budget::Key(k.to_owned())
     }
 
+    #[test]
+    fn failed_authentications_are_limited_per_address_and_minute() {
+        let l = limits(1000, 1000, 1000, Arc::new(MemoryKeyStore::new()));
+        let now = Timestamp::from_unix_secs(1_764_064_800);
+        let (a, b): (IpAddr, IpAddr) = ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
+        for _ in 0..3 {
+            l.admit_address(Some(a), now).unwrap();
+            l.record_auth_failure(Some(a), now);
+        }
+        let e = l.admit_address(Some(a), now).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::RateLimited);
+        l.admit_address(Some(b), now).unwrap();
+        l.admit_address(None, now).unwrap();
+        l.admit_address(Some(a), now.add_secs(60)).unwrap();
+    }
+
     #[tokio::test]
     async fn client_tokens_spend_their_verification_budget_not_the_key_quota() {
         let l = limits(1000, 1000, 3, Arc::new(MemoryKeyStore::new()));
@@ -176,6 +235,7 @@ mod tests {
             burst,
             daily_quota: quota,
             client_token_daily_quota: 2,
+            failed_auth_per_minute: 3,
         };
         Limits::new(&cfg, keys)
     }

@@ -89,9 +89,10 @@ pub(crate) async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
         "kyc listening on http://{bound} (data in {})",
         state.config.data_dir.display()
     ))?;
-    axum::serve(listener, crate::app(state.clone()))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    // the peer address feeds the failed-authentication limit
+    let service =
+        crate::app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(shutdown_signal()).await?;
     for task in [sweeper, worker, flusher, cleaner] {
         task.abort();
     }

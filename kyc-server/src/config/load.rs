@@ -231,6 +231,9 @@ impl ServerConfig {
                 "the demo page creates verifications for anyone who reaches it; it is served only on a loopback listen address",
             ));
         }
+        if self.rate_limit.failed_auth_per_minute == 0 {
+            return Err(invalid("rate_limit.failed_auth_per_minute", "must be positive"));
+        }
         if self.rate_limit.client_token_daily_quota == 0 {
             return Err(invalid("rate_limit.client_token_daily_quota", "must be positive"));
         }

@@ -45,6 +45,9 @@ pub struct RateLimitConfig {
     /// Requests per verification per UTC day made with its client tokens
     /// (end users; they never spend a key's `daily_quota`).
     pub client_token_daily_quota: u64,
+    /// Failed authentications per client address per minute before 429
+    /// (counted before any key or token is looked at).
+    pub failed_auth_per_minute: u32,
 }
 
 impl Default for RateLimitConfig {
@@ -55,6 +58,7 @@ impl Default for RateLimitConfig {
             daily_quota: 1_000_000,
             // 5 attempts of 300 frames, with room for polling and retries
             client_token_daily_quota: 5_000,
+            failed_auth_per_minute: 30,
         }
     }
 }

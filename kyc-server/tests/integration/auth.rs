@@ -34,6 +34,38 @@ async fn missing_malformed_unknown_and_revoked_credentials_are_unauthorized() {
     h.post_json("/v1/verifications", &sk, "{}").await.assert_error(401, "unauthorized");
 }
 
+/// Found by the security review: 300 wrong secrets got 300×401 and no 429.
+#[tokio::test]
+async fn guessing_credentials_is_rate_limited_per_address() {
+    let h = Harness::new();
+    let sk = h.secret().await;
+    let from = |ip: &str, token: &str| {
+        let addr: std::net::SocketAddr = format!("{ip}:40000").parse().unwrap();
+        let mut r = Request::post("/v1/verifications")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from("{}"))
+            .unwrap();
+        r.extensions_mut().insert(axum::extract::ConnectInfo(addr));
+        r
+    };
+    let guess = |i: usize| format!("kyc_sk_{i:016x}_guess{i}");
+    let mut statuses = Vec::new();
+    for i in 0..300 {
+        statuses.push(h.send(from("198.51.100.7", &guess(i))).await.status.as_u16());
+    }
+    assert!(statuses[..30].iter().all(|s| *s == 401), "{statuses:?}");
+    assert!(statuses[30..].iter().all(|s| *s == 429), "{statuses:?}");
+    // even the right key waits: the address is blocked before any key is looked at
+    let r = h.send(from("198.51.100.7", &sk)).await;
+    r.assert_error(429, "rate_limited");
+    assert!(r.headers.contains_key("retry-after"));
+    // another address is unaffected, and the block ends with the minute
+    assert_eq!(h.send(from("198.51.100.8", &sk)).await.status, 201);
+    h.clock.advance_ms(60_000);
+    assert_eq!(h.send(from("198.51.100.7", &sk)).await.status, 201);
+}
+
 /// Found by the security review: a client token kept working (200) after its
 /// key was revoked.
 #[tokio::test]

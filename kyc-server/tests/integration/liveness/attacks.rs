@@ -84,6 +84,11 @@ fn unique(clip_name: &str, range: std::ops::Range<usize>) -> Vec<Vec<u8>> {
     out
 }
 
+/// A document photo of the man in the blink clips (a frame of another clip of his).
+fn his_document() -> Vec<u8> {
+    id_card_with(&clip("wh_address_b")[5].0, 240)
+}
+
 fn nonce(start: &Value) -> String {
     start["challenge"]["nonce"].as_str().unwrap().to_owned()
 }
@@ -116,7 +121,7 @@ async fn a_still_photo_replayed_never_passes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gesture_performed_by_another_person_fails_as_face_changed() {
     // the holder is the man of the blink clips; the document is a frame of another clip of his
-    let doc = id_card_with(&clip("wh_address_b")[5].0, 240);
+    let doc = his_document();
     let f = Flow::new(&[Blink, TurnLeft], doc, ServerConfig::default()).await;
     let start = f.start().await;
     let (n, t0) = (nonce(&start), issued_ms(&start));
@@ -139,9 +144,7 @@ async fn a_gesture_performed_by_another_person_fails_as_face_changed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_face_that_jumps_in_place_or_size_is_a_new_face() {
-    let f =
-        Flow::new(&[Blink], id_card_with(&clip("wh_address_b")[5].0, 240), ServerConfig::default())
-            .await;
+    let f = Flow::new(&[Blink], his_document(), ServerConfig::default()).await;
     let start = f.start().await;
     let (n, t0) = (nonce(&start), issued_ms(&start));
     let mut frames = unique("wh_address_a", 0..24);
@@ -161,9 +164,7 @@ async fn a_face_that_jumps_in_place_or_size_is_a_new_face() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faked_client_timestamps_are_refused() {
-    let f =
-        Flow::new(&[Blink], id_card_with(&clip("wh_address_b")[5].0, 240), ServerConfig::default())
-            .await;
+    let f = Flow::new(&[Blink], his_document(), ServerConfig::default()).await;
     let start = f.start().await;
     let (n, t0) = (nonce(&start), issued_ms(&start));
     let frames = unique("wh_address_a", 0..58);
@@ -183,9 +184,7 @@ async fn faked_client_timestamps_are_refused() {
     // 1.5 s of drift at 37 ms per frame
     assert!((40..=43).contains(&i), "refused at frame {i}");
     // frames faster than a camera: 5 ms apart
-    let f =
-        Flow::new(&[Blink], id_card_with(&clip("wh_address_b")[5].0, 240), ServerConfig::default())
-            .await;
+    let f = Flow::new(&[Blink], his_document(), ServerConfig::default()).await;
     let start = f.start().await;
     let (n, t0) = (nonce(&start), issued_ms(&start));
     assert_eq!(f.frame(&n, "a", &frames[0], t0 + 100).await.status, 200);
