@@ -142,11 +142,22 @@ fn multipart_error(
     }
 }
 
-/// The text and file fields of a multipart body (files at most `limit` bytes in total).
+/// Room for boundaries, part headers and small text fields on top of a
+/// multipart body's file data.
+const MULTIPART_OVERHEAD: u64 = 64 * 1024;
+
+/// The text and file fields of a multipart body (fields at most `limit`
+/// bytes in total, the whole body, part headers included, at most `limit`
+/// plus 64 KiB: checked against Content-Length first, then as it streams).
 pub(crate) async fn read_multipart(
     req: Request,
     limit: u64,
 ) -> Result<Vec<(String, Bytes)>, ApiError> {
+    let whole = limit.saturating_add(MULTIPART_OVERHEAD);
+    if declared_length(&req).is_some_and(|n| n > whole) {
+        return Err(too_large(limit));
+    }
+    let req = req.map(|b| Body::new(Limited::new(b, usize::try_from(whole).unwrap_or(usize::MAX))));
     let mut multipart = open_multipart(req).await?;
     let bad = multipart_error(limit);
     let mut fields = Vec::new();

@@ -365,6 +365,29 @@ async fn liveness_endpoints_need_the_client_token_and_a_session() {
         .await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.json()["frameId"], "m1");
+
+    // Found by the security review: part headers did not count towards the
+    // limit (a 153 MiB header-only body was read in full). 8 MiB of headers:
+    let mut huge =
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"image\"\r\n").into_bytes();
+    while huge.len() < 8 << 20 {
+        huge.extend_from_slice(
+            b"X-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n",
+        );
+    }
+    let ct = format!("multipart/form-data; boundary={boundary}");
+    // streamed without a length: cut off at the limit
+    f.h.upload("/submit-frame", &f.ct, huge.clone(), &ct)
+        .await
+        .assert_error(413, "payload_too_large");
+    // with a declared length: refused before reading
+    let req = Request::post("/submit-frame")
+        .header(header::AUTHORIZATION, format!("Bearer {}", f.ct))
+        .header(header::CONTENT_TYPE, ct)
+        .header(header::CONTENT_LENGTH, huge.len())
+        .body(Body::from(huge))
+        .unwrap();
+    f.h.send(req).await.assert_error(413, "payload_too_large");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
