@@ -240,7 +240,7 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiE
         }
         // a token lives no longer than the key that issued it
         return match state.backends.keys.get(&claims.owner_key_id).await {
-            Ok(owner) if owner.revoked_at.is_none_or(|t| t > now) => Ok(Principal::Client(claims)),
+            Ok(owner) if !owner.is_revoked(now) => Ok(Principal::Client(claims)),
             Ok(_) | Err(StoreError::NotFound) => Err(ApiError::unauthorized()),
             Err(e) => Err(e.into()),
         };
@@ -251,9 +251,7 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiE
         Err(StoreError::NotFound) => return Err(ApiError::unauthorized()),
         Err(e) => return Err(e.into()),
     };
-    if record.kind != kind
-        || record.revoked_at.is_some_and(|t| t <= now)
-        || !verify_secret(secret, &record.secret_hash)
+    if record.kind != kind || record.is_revoked(now) || !verify_secret(secret, &record.secret_hash)
     {
         return Err(ApiError::unauthorized());
     }

@@ -119,11 +119,12 @@ impl Limits {
         quota: &Budget,
         now: Timestamp,
     ) -> Result<(), ApiError> {
-        let (quota_key, limit) = match quota {
-            Budget::Key(_) => (quota.bucket(), self.daily_quota),
-            Budget::ClientToken(_) => (quota.bucket(), self.client_token_daily_quota),
+        let limit = match quota {
+            Budget::Key(_) => self.daily_quota,
+            Budget::ClientToken(_) => self.client_token_daily_quota,
         };
-        let quota_key = quota_key.as_str();
+        let bucket = quota.bucket();
+        let quota_key = bucket.as_str();
         if let Err(not_until) = self.limiter.check_key(&rate_key.to_owned()) {
             let wait = not_until.wait_time_from(self.limiter.clock().now());
             let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);

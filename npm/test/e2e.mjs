@@ -7,7 +7,7 @@
 //   cargo build -p kyc-server --bin kyc --features danger-fixed-challenge
 //   npm --prefix npm run build && node npm/test/e2e.mjs
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync, existsSync, readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";

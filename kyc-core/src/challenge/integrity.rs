@@ -57,16 +57,6 @@ pub enum TimingViolation {
     },
 }
 
-impl TimingViolation {
-    /// A stable snake_case code.
-    pub const fn code(&self) -> &'static str {
-        match self {
-            Self::ClockDrift { .. } => "clock_drift",
-            Self::TooFast { .. } => "frame_rate",
-        }
-    }
-}
-
 impl FrameTiming {
     /// Checks a new frame against the session's first and latest frames.
     pub fn check(

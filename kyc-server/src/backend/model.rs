@@ -261,6 +261,13 @@ pub struct ApiKeyRecord {
     pub revoked_at: Option<Timestamp>,
 }
 
+impl ApiKeyRecord {
+    /// Whether the key has been revoked as of `now`.
+    pub fn is_revoked(&self, now: Timestamp) -> bool {
+        self.revoked_at.is_some_and(|t| t <= now)
+    }
+}
+
 impl fmt::Debug for ApiKeyRecord {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ApiKeyRecord")

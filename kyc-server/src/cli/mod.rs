@@ -101,8 +101,8 @@ pub enum Command {
     },
 }
 
-fn load_config(cli: &Cli, listen: Option<String>) -> anyhow::Result<ServerConfig> {
-    load_config_with(cli, Overrides { listen, ..Default::default() })
+fn load_config(cli: &Cli) -> anyhow::Result<ServerConfig> {
+    load_config_with(cli, Overrides::default())
 }
 
 fn load_config_with(cli: &Cli, mut overrides: Overrides) -> anyhow::Result<ServerConfig> {
@@ -140,16 +140,16 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let overrides = Overrides { listen: listen.clone(), demo: *demo, ..Default::default() };
             serve::serve(load_config_with(&cli, overrides)?).await
         }
-        Command::Keys(k) => keys::keys(&load_config(&cli, None)?, k).await,
+        Command::Keys(k) => keys::keys(&load_config(&cli)?, k).await,
         Command::Audit(AuditCommand::Verify { out }) => {
-            audit::audit_verify(&load_config(&cli, None)?, *out).await
+            audit::audit_verify(&load_config(&cli)?, *out).await
         }
-        Command::Jobs(JobsCommand::Dlq(cmd)) => jobs::dlq(&load_config(&cli, None)?, cmd).await,
+        Command::Jobs(JobsCommand::Dlq(cmd)) => jobs::dlq(&load_config(&cli)?, cmd).await,
         #[cfg(feature = "face-onnx")]
-        Command::Face(cmd) => face::face(&load_config(&cli, None)?, cmd),
+        Command::Face(cmd) => face::face(&load_config(&cli)?, cmd),
         #[cfg(feature = "ocr-onnx")]
         Command::Document(cmd) => document::document(cmd),
-        Command::Lists(cmd) => lists::lists(&load_config(&cli, None)?, cmd).await,
+        Command::Lists(cmd) => lists::lists(&load_config(&cli)?, cmd).await,
         Command::Screen { name, dob, country, individual, batch, out } => {
             let query = name.as_ref().map(|n| crate::backend::screening::ScreeningQuery {
                 name: n.clone(),
@@ -157,7 +157,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 country: country.clone(),
                 individual: *individual,
             });
-            lists::screen(&load_config(&cli, None)?, query, batch.as_deref(), *out).await
+            lists::screen(&load_config(&cli)?, query, batch.as_deref(), *out).await
         }
     }
 }

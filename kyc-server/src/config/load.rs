@@ -225,7 +225,7 @@ impl ServerConfig {
         if self.rate_limit.requests_per_second == 0 {
             return Err(invalid("rate_limit.requests_per_second", "must be positive"));
         }
-        if self.demo.enabled && !self.listen_addr().is_ok_and(|a| a.ip().is_loopback()) {
+        if self.demo.enabled && !addr.ip().is_loopback() {
             return Err(invalid(
                 "demo.enabled",
                 "the demo page creates verifications for anyone who reaches it; it is served only on a loopback listen address",

@@ -51,12 +51,13 @@ async fn same_face_throughout(
     reference_id: &FrameId,
     reference: &FaceImage,
 ) -> Result<IdentityEvidence, FaceMatchError> {
-    let track: Vec<_> =
-        session.frames.iter().filter_map(|f| f.placement.map(|p| (f.observation.at, p))).collect();
+    let (placed, track): (Vec<&SessionFrame>, Vec<_>) = session
+        .frames
+        .iter()
+        .filter_map(|f| f.placement.map(|p| (f, (f.observation.at, p))))
+        .unzip();
     let jump = session.challenge.continuity.first_jump(&track);
     let (max_shift, max_scale) = Continuity::extremes(&track);
-    let placed: Vec<&SessionFrame> =
-        session.frames.iter().filter(|f| f.placement.is_some()).collect();
     let jump_frame = jump.and_then(|j| placed.get(j.index)).map(|f| f.frame_id.to_string());
     let others: Vec<&SessionFrame> = session
         .frames

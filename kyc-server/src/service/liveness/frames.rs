@@ -244,6 +244,7 @@ pub async fn submit_frame(
 
     // append the observation (optimistic; re-check order on a concurrent change)
     let mut obs = observation(&analysis, now);
+    let placed = placement(&analysis);
     for attempt in 0..5 {
         if attempt > 0 {
             session = store.get_session(&session.id).await?;
@@ -265,7 +266,7 @@ pub async fn submit_frame(
             frame_id: frame_id.clone(),
             observation: obs,
             captured_at: Some(captured_at),
-            placement: placement(&analysis),
+            placement: placed,
         });
         match state.retry_policy().run(|| store.update_session(&next)).await {
             Ok(saved) => {
