@@ -48,6 +48,8 @@ pub enum ErrorCode {
     VerificationExpired,
     /// A concurrent update won; retry the request.
     Conflict,
+    /// The request body did not arrive within the server's body-read timeout.
+    RequestTimeout,
     // ---- liveness and faces ------------------------------------------------
     /// No face was found where one is required.
     NoFaceFound,
@@ -84,6 +86,9 @@ pub enum ErrorCode {
     // ---- server side -----------------------------------------------------
     /// Storage is unavailable after retries; retry later.
     StorageUnavailable,
+    /// The server could not answer within its whole-request timeout; the
+    /// work may still complete, so retry with the same `Idempotency-Key`.
+    ProcessingTimeout,
     /// An unexpected internal error; details are only in the server log.
     Internal,
 }
@@ -108,6 +113,7 @@ impl ErrorCode {
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::VerificationExpired => "verification_expired",
             Self::Conflict => "conflict",
+            Self::RequestTimeout => "request_timeout",
             Self::NoFaceFound => "no_face_found",
             Self::LivenessNotStarted => "liveness_not_started",
             Self::ChallengeExpired => "challenge_expired",
@@ -124,6 +130,7 @@ impl ErrorCode {
             Self::MrzChecksumFailed => "mrz_checksum_failed",
             Self::FieldsMissing => "fields_missing",
             Self::StorageUnavailable => "storage_unavailable",
+            Self::ProcessingTimeout => "processing_timeout",
             Self::Internal => "internal",
         }
     }
@@ -146,6 +153,7 @@ impl ErrorCode {
         Self::IdempotencyKeyReused,
         Self::VerificationExpired,
         Self::Conflict,
+        Self::RequestTimeout,
         Self::NoFaceFound,
         Self::LivenessNotStarted,
         Self::ChallengeExpired,
@@ -162,6 +170,7 @@ impl ErrorCode {
         Self::MrzChecksumFailed,
         Self::FieldsMissing,
         Self::StorageUnavailable,
+        Self::ProcessingTimeout,
         Self::Internal,
     ];
 }

@@ -46,9 +46,10 @@ pub const fn status_of(code: ErrorCode) -> StatusCode {
             StatusCode::UNPROCESSABLE_ENTITY
         }
         ErrorCode::LivenessLocked => StatusCode::LOCKED,
-        ErrorCode::StorageUnavailable | ErrorCode::FaceEngineUnavailable => {
-            StatusCode::SERVICE_UNAVAILABLE
-        }
+        ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+        ErrorCode::StorageUnavailable
+        | ErrorCode::FaceEngineUnavailable
+        | ErrorCode::ProcessingTimeout => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         // codes added later default to a server error until mapped here
         _ => StatusCode::INTERNAL_SERVER_ERROR,

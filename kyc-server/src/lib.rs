@@ -19,6 +19,7 @@ pub mod limits;
 #[cfg(feature = "local")]
 pub mod lists;
 pub mod retry;
+pub mod server;
 pub mod service;
 mod state;
 pub mod telemetry;

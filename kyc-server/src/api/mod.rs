@@ -1,5 +1,6 @@
 //! The HTTP API: routes, middleware, extractors.
 
+mod deadline;
 pub mod demo;
 mod extract;
 mod liveness;
@@ -111,6 +112,7 @@ pub fn app(state: AppState) -> Router {
         // bodies are read by our own extractors, each with its own limit and error code
         .layer(DefaultBodyLimit::disable())
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(axum::middleware::from_fn_with_state(state.config.http, deadline::deadlines))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::observe))
         .layer(cors(&state));
     for (name, value) in security_headers {

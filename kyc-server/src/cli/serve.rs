@@ -89,10 +89,8 @@ pub(crate) async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
         "kyc listening on http://{bound} (data in {})",
         state.config.data_dir.display()
     ))?;
-    // the peer address feeds the failed-authentication limit
-    let service =
-        crate::app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, service).with_graceful_shutdown(shutdown_signal()).await?;
+    let limits = crate::server::ListenerLimits::from(&state.config.http);
+    crate::server::serve(listener, crate::app(state.clone()), limits, shutdown_signal()).await?;
     for task in [sweeper, worker, flusher, cleaner] {
         task.abort();
     }

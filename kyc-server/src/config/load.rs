@@ -222,6 +222,9 @@ impl ServerConfig {
         if self.upload.max_bytes > 100 * 1024 * 1024 {
             return Err(invalid("upload.max_bytes", "must be at most 100 MiB"));
         }
+        if let Some(p) = self.http.problem() {
+            return Err(invalid("http", p));
+        }
         if self.rate_limit.requests_per_second == 0 {
             return Err(invalid("rate_limit.requests_per_second", "must be positive"));
         }

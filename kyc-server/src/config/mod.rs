@@ -13,8 +13,8 @@ pub use env::EnvVars;
 pub use load::{Overrides, validate_origin};
 pub use screening::{ListSourceConfig, ScreenerKind, ScreeningConfig};
 pub use sections::{
-    CorsConfig, DemoConfig, JobsConfig, LivenessConfig, LogConfig, LogFormat, RateLimitConfig,
-    StorageConfig,
+    CorsConfig, DemoConfig, HttpConfig, JobsConfig, LivenessConfig, LogConfig, LogFormat,
+    RateLimitConfig, StorageConfig,
 };
 
 use kyc_core::image::UploadPolicy;
@@ -76,6 +76,8 @@ pub struct ServerConfig {
     pub danger_allow_plain_http_on_non_loopback: bool,
     /// Logging.
     pub log: LogConfig,
+    /// Connection and request limits and timeouts.
+    pub http: HttpConfig,
     /// Document upload limits.
     pub upload: UploadPolicy,
     /// Per-key limits.
@@ -108,6 +110,7 @@ impl Default for ServerConfig {
             sweep_interval_secs: 60,
             danger_allow_plain_http_on_non_loopback: false,
             log: LogConfig::default(),
+            http: HttpConfig::default(),
             upload: UploadPolicy::default(),
             rate_limit: RateLimitConfig::default(),
             cors: CorsConfig::default(),

@@ -1,5 +1,5 @@
-//! The small sections: `[log]`, `[rate_limit]`, `[cors]`, `[storage]`,
-//! `[demo]`, `[jobs]`, `[liveness]`.
+//! The small sections: `[log]`, `[http]`, `[rate_limit]`, `[cors]`,
+//! `[storage]`, `[demo]`, `[jobs]`, `[liveness]`.
 
 #[cfg(feature = "local")]
 use crate::backend::local::Durability;
@@ -29,6 +29,68 @@ pub struct LogConfig {
 impl Default for LogConfig {
     fn default() -> Self {
         Self { filter: "kyc_server=info,tower_http=info".into(), format: LogFormat::Json }
+    }
+}
+
+/// `[http]`: what one connection and one request may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Seconds a connection may take to send a request's headers (an idle
+    /// keep-alive connection is closed after this too).
+    pub header_read_timeout_secs: u64,
+    /// Largest request head (request line and headers), in bytes; a bigger
+    /// one is answered 431. At least 8192.
+    pub max_header_bytes: usize,
+    /// Seconds from a request's headers to the last byte of its body; a
+    /// slower body is answered 408 `request_timeout` and the connection closed.
+    pub body_read_timeout_secs: u64,
+    /// Seconds from a request's headers to its response; a request still
+    /// being processed then is answered 503 `processing_timeout` (the work
+    /// itself is not cut short, so nothing is left half-written).
+    pub request_timeout_secs: u64,
+    /// Connections served at once; more wait in the listen backlog.
+    pub max_connections: usize,
+    /// Seconds `kyc serve` waits for requests in flight at shutdown.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            header_read_timeout_secs: 10,
+            max_header_bytes: 64 * 1024,
+            // a 10 MiB upload at 1.5 Mbit/s
+            body_read_timeout_secs: 60,
+            request_timeout_secs: 120,
+            max_connections: 1024,
+            shutdown_grace_secs: 30,
+        }
+    }
+}
+
+impl HttpConfig {
+    /// The first problem with these settings, if any.
+    pub fn problem(&self) -> Option<&'static str> {
+        let timeouts = [
+            self.header_read_timeout_secs,
+            self.body_read_timeout_secs,
+            self.request_timeout_secs,
+            self.shutdown_grace_secs,
+        ];
+        if timeouts.iter().any(|&t| t == 0 || t > 3600) {
+            return Some("timeouts must be between 1 and 3600 seconds");
+        }
+        if self.body_read_timeout_secs > self.request_timeout_secs {
+            return Some("body_read_timeout_secs must not exceed request_timeout_secs");
+        }
+        if !(8192..=1024 * 1024).contains(&self.max_header_bytes) {
+            return Some("max_header_bytes must be between 8192 and 1048576");
+        }
+        if !(1..=1_000_000).contains(&self.max_connections) {
+            return Some("max_connections must be between 1 and 1000000");
+        }
+        None
     }
 }
 

@@ -92,3 +92,30 @@ fn every_env_var_is_kyc_prefixed_and_unique() {
         assert!(seen.insert(*v));
     }
 }
+
+#[test]
+fn http_limits_from_the_file_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let load = |toml: &str| {
+        let file = dir.path().join("http.toml");
+        std::fs::write(&file, toml).unwrap();
+        let o = Overrides {
+            config_file: Some(file),
+            data_dir: Some(dir.path().into()),
+            ..Default::default()
+        };
+        ServerConfig::load(&o, env(&[]))
+    };
+    let c = load("[http]\nheader_read_timeout_secs = 5\nmax_connections = 64\n").unwrap();
+    assert_eq!((c.http.header_read_timeout_secs, c.http.max_connections), (5, 64));
+    assert_eq!(c.http.max_header_bytes, 64 * 1024);
+    for (toml, why) in [
+        ("[http]\nheader_read_timeout_secs = 0\n", "timeouts"),
+        ("[http]\nmax_header_bytes = 4096\n", "max_header_bytes"),
+        ("[http]\nbody_read_timeout_secs = 300\n", "body_read_timeout_secs"),
+        ("[http]\nmax_connections = 0\n", "max_connections"),
+    ] {
+        let err = load(toml).unwrap_err().to_string();
+        assert!(err.contains("http") && err.contains(why), "{toml}: {err}");
+    }
+}

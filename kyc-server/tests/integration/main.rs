@@ -1,5 +1,6 @@
 //! HTTP integration tests: `app(state).oneshot(request)`, no sockets, except
-//! the `cli` module, which runs the real `kyc` binary.
+//! the `cli` module, which runs the real `kyc` binary, and `listener`, which
+//! serves the app on a loopback socket.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 mod harness;
@@ -8,6 +9,7 @@ mod auth;
 mod cli;
 mod demo;
 mod limits;
+mod listener;
 mod liveness;
 mod openapi;
 mod screening;
