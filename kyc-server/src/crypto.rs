@@ -250,6 +250,13 @@ fn check_permissions(_: &Path) -> Result<(), CryptoError> {
     Ok(())
 }
 
+/// The key the audit chain is computed under, derived from the master key
+/// (someone who can write the database but not read the key cannot re-hash
+/// the chain after changing it).
+pub fn audit_chain_key(master: &MasterKey) -> kyc_core::audit::ChainKey {
+    kyc_core::audit::ChainKey::from_bytes(master.derive(b"audit-chain-v1"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

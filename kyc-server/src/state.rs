@@ -38,14 +38,20 @@ pub struct Backends {
 }
 
 impl Backends {
-    /// Fresh in-memory backends (tests, examples).
+    /// Fresh in-memory backends (tests, examples); the audit chain's key is
+    /// random, as the log lives only as long as the process.
     pub fn memory() -> Self {
+        Self::memory_with_audit_key(kyc_core::audit::ChainKey::from_bytes(rand::random()))
+    }
+
+    /// Fresh in-memory backends whose audit log is chained under `audit_key`.
+    pub fn memory_with_audit_key(audit_key: kyc_core::audit::ChainKey) -> Self {
         let jobs = Arc::new(memory::MemoryJobQueue::new());
         Self {
             objects: Arc::new(memory::MemoryObjectStore::new()),
             verifications: Arc::new(memory::MemoryVerificationStore::with_outbox(jobs.clone())),
             keys: Arc::new(memory::MemoryKeyStore::new()),
-            audit: Arc::new(memory::MemoryAuditLog::new()),
+            audit: Arc::new(memory::MemoryAuditLog::new(audit_key)),
             liveness: Arc::new(memory::MemoryLivenessStore::new()),
             jobs,
             ocr: Arc::new(memory::MemoryOcrDataStore::new()),
@@ -290,13 +296,14 @@ mod local_state {
             let ocr_key = crate::crypto::DataKey::from_bytes(
                 master.derive(crate::backend::local::ocr_data::OCR_DATA_KEY_LABEL),
             );
+            let audit_key = crate::crypto::audit_chain_key(&master);
             let objects = LocalObjectStore::open(&config.data_dir, master)?;
             Ok(Self {
                 backends: Backends {
                     objects: Arc::new(objects.clone()),
                     verifications: Arc::new(SqliteVerificationStore::new(db.clone())),
                     keys: Arc::new(SqliteKeyStore::new(db.clone())),
-                    audit: Arc::new(SqliteAuditLog::new(db.clone())),
+                    audit: Arc::new(SqliteAuditLog::new(db.clone(), audit_key)),
                     liveness: Arc::new(SqliteLivenessStore::new(db.clone())),
                     jobs: Arc::new(SqliteJobQueue::new(db.clone())),
                     ocr: Arc::new(SqliteOcrDataStore::new(db.clone(), ocr_key)),

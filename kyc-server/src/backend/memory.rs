@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use kyc_core::{
     Timestamp, VerificationId,
-    audit::{AuditEvent, AuditRecord, chain},
+    audit::{AuditEvent, AuditRecord, ChainKey, chain},
 };
 use std::{
     collections::{BTreeMap, HashMap},
@@ -233,15 +233,16 @@ impl KeyStore for MemoryKeyStore {
 }
 
 /// The audit log in a vector.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MemoryAuditLog {
+    key: ChainKey,
     records: Mutex<Vec<AuditRecord>>,
 }
 
 impl MemoryAuditLog {
-    /// An empty log.
-    pub fn new() -> Self {
-        Self::default()
+    /// An empty log chained under `key`.
+    pub fn new(key: ChainKey) -> Self {
+        Self { key, records: Mutex::default() }
     }
 }
 
@@ -249,7 +250,7 @@ impl MemoryAuditLog {
 impl AuditLog for MemoryAuditLog {
     async fn append(&self, event: AuditEvent) -> Result<AuditRecord, StoreError> {
         let mut records = lock(&self.records);
-        let record = chain(records.last(), event);
+        let record = chain(&self.key, records.last(), event);
         records.push(record.clone());
         Ok(record)
     }
@@ -260,6 +261,10 @@ impl AuditLog for MemoryAuditLog {
             .filter(|r| r.event.verification_id.as_ref() == Some(id))
             .cloned()
             .collect())
+    }
+
+    async fn head(&self) -> Result<Option<AuditRecord>, StoreError> {
+        Ok(lock(&self.records).last().cloned())
     }
 
     async fn scan(&self, after: u64, limit: usize) -> Result<Vec<AuditRecord>, StoreError> {

@@ -280,8 +280,9 @@ pub trait OcrDataStore: Send + Sync + fmt::Debug + 'static {
 ///
 /// Contract:
 /// * `append` assigns the next sequence number and links the record into the
-///   hash chain ([`kyc_core::audit::chain`]); concurrent appends are
-///   serialised, never forked.
+///   keyed hash chain ([`kyc_core::audit::chain`], under the key the log was
+///   made with); concurrent appends are serialised, never forked.
+/// * `head` returns the last record.
 /// * `for_verification` returns that verification's records in sequence order.
 /// * `scan` returns records with `seq > after`, in order, at most `limit`.
 #[async_trait]
@@ -290,6 +291,8 @@ pub trait AuditLog: Send + Sync + fmt::Debug + 'static {
     async fn append(&self, event: AuditEvent) -> Result<AuditRecord, StoreError>;
     /// One verification's records.
     async fn for_verification(&self, id: &VerificationId) -> Result<Vec<AuditRecord>, StoreError>;
+    /// The last record (`None` while the log is empty).
+    async fn head(&self) -> Result<Option<AuditRecord>, StoreError>;
     /// A page of the whole log.
     async fn scan(&self, after: u64, limit: usize) -> Result<Vec<AuditRecord>, StoreError>;
 }

@@ -141,9 +141,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             serve::serve(load_config_with(&cli, overrides)?).await
         }
         Command::Keys(k) => keys::keys(&load_config(&cli)?, k).await,
-        Command::Audit(AuditCommand::Verify { out }) => {
-            audit::audit_verify(&load_config(&cli)?, *out).await
-        }
+        Command::Audit(cmd) => audit::audit(&load_config(&cli)?, cmd).await,
         Command::Jobs(JobsCommand::Dlq(cmd)) => jobs::dlq(&load_config(&cli)?, cmd).await,
         #[cfg(feature = "face-onnx")]
         Command::Face(cmd) => face::face(&load_config(&cli)?, cmd),

@@ -5,7 +5,7 @@ use super::shared::{env_lookup, print_line};
 use crate::{
     AppState,
     config::{EnvVars, ServerConfig},
-    service::retention::run_sweeper,
+    service::{audit::write_checkpoint, retention::run_sweeper},
 };
 use anyhow::Context;
 use std::{process::ExitCode, time::Duration};
@@ -84,6 +84,29 @@ pub(crate) async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
         }
     });
 
+    let checkpointer = state.config.audit.checkpoint_file.clone().map(|path| {
+        let state = state.clone();
+        let every = Duration::from_secs(state.config.audit.checkpoint_interval_secs);
+        tokio::spawn(async move {
+            let mut last = None;
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                let now = state.clock.now();
+                match write_checkpoint(state.backends.audit.as_ref(), &path, last.clone(), now)
+                    .await
+                {
+                    Ok(head) => last = head,
+                    Err(e) => tracing::error!(
+                        error = %e,
+                        error_code = "audit_checkpoint_failed",
+                        "audit checkpoint not written"
+                    ),
+                }
+            }
+        })
+    });
+
     tracing::info!(listen = %bound, data_dir = %state.config.data_dir.display(), "kyc server started");
     print_line(&format!(
         "kyc listening on http://{bound} (data in {})",
@@ -91,8 +114,15 @@ pub(crate) async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
     ))?;
     let limits = crate::server::ListenerLimits::from(&state.config.http);
     crate::server::serve(listener, crate::app(state.clone()), limits, shutdown_signal()).await?;
-    for task in [sweeper, worker, flusher, cleaner] {
+    for task in [sweeper, worker, flusher, cleaner].into_iter().chain(checkpointer) {
         task.abort();
+    }
+    if let Some(path) = &state.config.audit.checkpoint_file {
+        // the last head, so a stop is never followed by an unanchored tail
+        let now = state.clock.now();
+        if let Err(e) = write_checkpoint(state.backends.audit.as_ref(), path, None, now).await {
+            tracing::error!(error = %e, error_code = "audit_checkpoint_failed", "audit checkpoint not written");
+        }
     }
     state.limits.flush(state.clock.now()).await;
     tracing::info!("kyc server stopped");

@@ -222,6 +222,12 @@ impl ServerConfig {
         if self.upload.max_bytes > 100 * 1024 * 1024 {
             return Err(invalid("upload.max_bytes", "must be at most 100 MiB"));
         }
+        if !(1..=86_400).contains(&self.audit.checkpoint_interval_secs) {
+            return Err(invalid("audit.checkpoint_interval_secs", "must be between 1 and 86400"));
+        }
+        if self.audit.checkpoint_file.as_ref().is_some_and(|f| f.as_os_str().is_empty()) {
+            return Err(invalid("audit.checkpoint_file", "must not be empty"));
+        }
         if let Some(p) = self.http.problem() {
             return Err(invalid("http", p));
         }

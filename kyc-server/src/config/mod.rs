@@ -13,8 +13,8 @@ pub use env::EnvVars;
 pub use load::{Overrides, validate_origin};
 pub use screening::{ListSourceConfig, ScreenerKind, ScreeningConfig};
 pub use sections::{
-    CorsConfig, DemoConfig, HttpConfig, JobsConfig, LivenessConfig, LogConfig, LogFormat,
-    RateLimitConfig, StorageConfig,
+    AuditConfig, CorsConfig, DemoConfig, HttpConfig, JobsConfig, LivenessConfig, LogConfig,
+    LogFormat, RateLimitConfig, StorageConfig,
 };
 
 use kyc_core::image::UploadPolicy;
@@ -78,6 +78,8 @@ pub struct ServerConfig {
     pub log: LogConfig,
     /// Connection and request limits and timeouts.
     pub http: HttpConfig,
+    /// Audit-chain checkpoints.
+    pub audit: AuditConfig,
     /// Document upload limits.
     pub upload: UploadPolicy,
     /// Per-key limits.
@@ -111,6 +113,7 @@ impl Default for ServerConfig {
             danger_allow_plain_http_on_non_loopback: false,
             log: LogConfig::default(),
             http: HttpConfig::default(),
+            audit: AuditConfig::default(),
             upload: UploadPolicy::default(),
             rate_limit: RateLimitConfig::default(),
             cors: CorsConfig::default(),

@@ -1,5 +1,5 @@
-//! The small sections: `[log]`, `[http]`, `[rate_limit]`, `[cors]`,
-//! `[storage]`, `[demo]`, `[jobs]`, `[liveness]`.
+//! The small sections: `[log]`, `[http]`, `[audit]`, `[rate_limit]`,
+//! `[cors]`, `[storage]`, `[demo]`, `[jobs]`, `[liveness]`.
 
 #[cfg(feature = "local")]
 use crate::backend::local::Durability;
@@ -91,6 +91,26 @@ impl HttpConfig {
             return Some("max_connections must be between 1 and 1000000");
         }
         None
+    }
+}
+
+/// `[audit]`: checkpoints of the audit chain's head, kept outside the database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// A file `kyc serve` appends the chain's head to (one JSON line per
+    /// checkpoint) and `kyc audit verify` holds the log to: deleting the
+    /// last records, or rewriting them with the key, no longer verifies.
+    /// Put it where whoever can write the database cannot (another volume,
+    /// an append-only mount, a log shipper's input). None by default.
+    pub checkpoint_file: Option<PathBuf>,
+    /// Seconds between checkpoints (written only when the head moved).
+    pub checkpoint_interval_secs: u64,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self { checkpoint_file: None, checkpoint_interval_secs: 300 }
     }
 }
 

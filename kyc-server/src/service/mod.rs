@@ -1,6 +1,7 @@
 //! The operations behind the HTTP API, independent of HTTP: creating,
 //! reading and erasing verifications, storing documents, retention.
 
+pub mod audit;
 pub mod image;
 pub mod jobs;
 pub mod liveness;

@@ -104,7 +104,9 @@ async fn audit_verify_reports_the_first_broken_link() {
     }
     let o = run(dir.path(), &["audit", "verify", "--json"]);
     assert!(o.status.success());
-    assert_eq!(json(&o), serde_json::json!({"ok": true, "records": 3}));
+    let report = json(&o);
+    assert_eq!((report["ok"].as_bool(), report["records"].as_u64()), (Some(true), Some(3)));
+    assert!(report["head"].as_str().unwrap().starts_with("3:"), "{report}");
 
     // an attacker with file access rewrites record 2 (dropping the append-only trigger first)
     let db = rusqlite::Connection::open(dir.path().join("kyc.db")).unwrap();
@@ -124,10 +126,9 @@ async fn audit_verify_reports_the_first_broken_link() {
     drop(db);
     let o = run(dir.path(), &["audit", "verify", "--json"]);
     assert_eq!(o.status.code(), Some(1));
-    assert_eq!(
-        json(&o),
-        serde_json::json!({"ok": false, "records": 1, "firstBroken": {"seq": 2, "kind": "hash_mismatch"}})
-    );
+    let report = json(&o);
+    assert_eq!((report["ok"].as_bool(), report["records"].as_u64()), (Some(false), Some(1)));
+    assert_eq!(report["firstBroken"], serde_json::json!({"seq": 2, "kind": "hash_mismatch"}));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -311,6 +312,148 @@ fn document_read_prints_fields_with_confidence_and_source() {
 }
 
 /// A running `kyc serve` on `dir`, its base URL and a secret key.
+/// Writes `n` audit records into a fresh data directory (the real pipeline).
+async fn audited(dir: &Path, n: usize) {
+    use kyc_server::{AppState, ServerConfig, service::verifications::create};
+    let config = ServerConfig { data_dir: dir.to_owned(), ..Default::default() };
+    let (state, _local) = AppState::local(config, None).unwrap();
+    for _ in 0..n {
+        create(&state, "k1", &Default::default(), None, "k1").await.unwrap();
+    }
+}
+
+fn audit_db(dir: &Path) -> rusqlite::Connection {
+    let db = rusqlite::Connection::open(dir.join("kyc.db")).unwrap();
+    // an attacker with file access drops the append-only triggers first
+    db.execute_batch("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;")
+        .unwrap();
+    db
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_truncation_is_caught_by_a_recorded_head() {
+    let dir = tempfile::tempdir().unwrap();
+    audited(dir.path(), 6).await;
+    let o = run(dir.path(), &["audit", "head", "--json"]);
+    assert!(o.status.success());
+    let head = json(&o)["head"].as_str().unwrap().to_owned();
+    assert!(head.starts_with("6:"), "{head}");
+    assert_eq!(String::from_utf8_lossy(&run(dir.path(), &["audit", "head"]).stdout).trim(), head);
+
+    audit_db(dir.path()).execute("DELETE FROM audit_log WHERE seq > 3", []).unwrap();
+    // alone, the shorter chain is valid: only the head kept elsewhere tells
+    let alone = json(&run(dir.path(), &["audit", "verify", "--json"]));
+    assert_eq!((alone["ok"].as_bool(), alone["records"].as_u64()), (Some(true), Some(3)));
+    let o = run(dir.path(), &["audit", "verify", "--json", "--head", &head]);
+    assert_eq!(o.status.code(), Some(1));
+    let report = json(&o);
+    assert_eq!(
+        report["firstBroken"],
+        serde_json::json!({"seq": 4, "kind": "truncated"}),
+        "{report}"
+    );
+    // a malformed head is a usage error, not a pass
+    let o = run(dir.path(), &["audit", "verify", "--head", "6:nothex"]);
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_rewrites_rehashed_without_the_key_are_caught() {
+    use sha2::Digest;
+    let dir = tempfile::tempdir().unwrap();
+    audited(dir.path(), 5).await;
+    let db = audit_db(dir.path());
+    db.execute(
+        "UPDATE audit_log SET event = replace(event, '\"k1\"', '\"mallory\"') WHERE seq = 2",
+        [],
+    )
+    .unwrap();
+    // re-link records 2..5 the way an attacker without the key can: the
+    // unkeyed SHA-256 formula (the chain's old one)
+    let mut prev: String =
+        db.query_row("SELECT hash FROM audit_log WHERE seq = 1", [], |r| r.get(0)).unwrap();
+    for seq in 2..=5i64 {
+        let event: String = db
+            .query_row("SELECT event FROM audit_log WHERE seq = ?1", [seq], |r| r.get(0))
+            .unwrap();
+        let event: kyc_core::audit::AuditEvent = serde_json::from_str(&event).unwrap();
+        let mut h = sha2::Sha256::new();
+        h.update(b"kyc-audit-v1\n");
+        h.update((seq as u64).to_be_bytes());
+        h.update(prev.as_bytes());
+        h.update(serde_json::to_vec(&event).unwrap());
+        let hash: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        db.execute(
+            "UPDATE audit_log SET prev_hash = ?1, hash = ?2 WHERE seq = ?3",
+            rusqlite::params![prev, hash, seq],
+        )
+        .unwrap();
+        prev = hash;
+    }
+    drop(db);
+    let o = run(dir.path(), &["audit", "verify", "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let report = json(&o);
+    assert_eq!(
+        report["firstBroken"],
+        serde_json::json!({"seq": 2, "kind": "hash_mismatch"}),
+        "{report}"
+    );
+    // and `audit head` refuses to hand out the forged head
+    let o = run(dir.path(), &["audit", "head"]);
+    assert!(!o.status.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_checkpoints_the_audit_head_and_verify_holds_the_log_to_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let file = elsewhere.path().join("audit-checkpoints.jsonl");
+    std::fs::write(
+        dir.path().join("kyc.toml"),
+        format!(
+            "[audit]\ncheckpoint_file = {:?}\ncheckpoint_interval_secs = 1\n",
+            file.display().to_string()
+        ),
+    )
+    .unwrap();
+    let created = json(&run(dir.path(), &["keys", "create", "--kind", "secret", "--json"]));
+    let key = created["key"].as_str().unwrap().to_owned();
+    {
+        let served = Served::start(dir.path());
+        let http = kyc_server::util::http_client_builder().build().unwrap();
+        for _ in 0..4 {
+            let r = http
+                .post(format!("{}/v1/verifications", served.base))
+                .bearer_auth(&key)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 201);
+        }
+        let head = json(&run(dir.path(), &["audit", "head", "--json"]));
+        let seq = head["seq"].as_u64().unwrap();
+        // wait (bounded) for a checkpoint of that head
+        let mut written = false;
+        for _ in 0..50 {
+            let text = std::fs::read_to_string(&file).unwrap_or_default();
+            if text.contains(&format!("\"seq\":{seq},")) {
+                written = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(written, "no checkpoint of record {seq} in {}", file.display());
+    }
+    let ok = json(&run(dir.path(), &["audit", "verify", "--json"]));
+    assert_eq!(ok["ok"], true, "{ok}");
+    assert!(ok["checkpoints"].as_u64().unwrap() >= 1, "{ok}");
+    audit_db(dir.path()).execute("DELETE FROM audit_log WHERE seq > 1", []).unwrap();
+    let o = run(dir.path(), &["audit", "verify", "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(json(&o)["firstBroken"]["kind"], "truncated");
+}
+
 struct Served {
     child: std::process::Child,
     base: String,

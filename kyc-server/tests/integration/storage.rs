@@ -432,6 +432,9 @@ impl kyc_server::backend::AuditLog for BrokenAudit {
     ) -> Result<Vec<kyc_core::audit::AuditRecord>, StoreError> {
         Ok(vec![])
     }
+    async fn head(&self) -> Result<Option<kyc_core::audit::AuditRecord>, StoreError> {
+        Ok(None)
+    }
     async fn scan(
         &self,
         _: u64,

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use kyc_core::{
     Timestamp, VerificationId,
     api::v1::KeyKind,
-    audit::{AuditEvent, AuditRecord, chain},
+    audit::{AuditEvent, AuditRecord, ChainKey, chain},
 };
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 use std::sync::Arc;
@@ -325,12 +325,13 @@ impl KeyStore for SqliteKeyStore {
 #[derive(Debug, Clone)]
 pub struct SqliteAuditLog {
     db: Arc<Database>,
+    key: Arc<ChainKey>,
 }
 
 impl SqliteAuditLog {
-    /// A log over `db`.
-    pub fn new(db: Arc<Database>) -> Self {
-        Self { db }
+    /// A log over `db`, chained under `key`.
+    pub fn new(db: Arc<Database>, key: ChainKey) -> Self {
+        Self { db, key: Arc::new(key) }
     }
 }
 
@@ -351,6 +352,7 @@ fn audit_record(row: (i64, String, String, String)) -> Result<AuditRecord, Store
 #[async_trait]
 impl AuditLog for SqliteAuditLog {
     async fn append(&self, event: AuditEvent) -> Result<AuditRecord, StoreError> {
+        let key = self.key.clone();
         self.db
             .write(move |conn| {
                 let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
@@ -364,7 +366,7 @@ impl AuditLog for SqliteAuditLog {
                     .map_err(sql_err)?
                     .map(audit_record)
                     .transpose()?;
-                let record = chain(last.as_ref(), event);
+                let record = chain(&key, last.as_ref(), event);
                 tx.execute(
                     "INSERT INTO audit_log (seq, prev_hash, hash, verification_id, event)
                      VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -399,6 +401,22 @@ impl AuditLog for SqliteAuditLog {
                     .collect::<rusqlite::Result<Vec<_>>>()
                     .map_err(sql_err)?;
                 rows.into_iter().map(audit_record).collect()
+            })
+            .await
+    }
+
+    async fn head(&self) -> Result<Option<AuditRecord>, StoreError> {
+        self.db
+            .read(|conn| {
+                conn.query_row(
+                    "SELECT seq, prev_hash, hash, event FROM audit_log ORDER BY seq DESC LIMIT 1",
+                    [],
+                    audit_from_row,
+                )
+                .optional()
+                .map_err(sql_err)?
+                .map(audit_record)
+                .transpose()
             })
             .await
     }

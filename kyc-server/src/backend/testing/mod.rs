@@ -17,7 +17,7 @@ use crate::fixtures::join_all;
 use kyc_core::{
     Timestamp, VerificationId,
     api::v1::{KeyKind, Step, StepStatus, VerificationStatus},
-    audit::{AuditEvent, ChainVerifier},
+    audit::{AuditEvent, ChainKey, ChainVerifier, Checkpoint},
 };
 use std::collections::BTreeMap;
 
@@ -257,7 +257,7 @@ pub async fn key_store_suite(store: &dyn KeyStore) {
 }
 
 /// [`AuditLog`] contract.
-pub async fn audit_log_suite(log: &dyn AuditLog) {
+pub async fn audit_log_suite(log: &dyn AuditLog, key: &ChainKey) {
     let start = log.scan(0, usize::MAX).await.unwrap().last().map_or(0, |r| r.seq);
     let id = new_id();
     let event = |status| AuditEvent {
@@ -280,7 +280,7 @@ pub async fn audit_log_suite(log: &dyn AuditLog) {
     // concurrent appends are serialised into one chain
     let results = join_all((0..16).map(|_| log.append(event(StepStatus::Succeeded)))).await;
     assert!(results.iter().all(Result::is_ok));
-    let mut verifier = ChainVerifier::new();
+    let mut verifier = ChainVerifier::new(key.clone());
     let mut after = 0;
     loop {
         let page = log.scan(after, 7).await.unwrap();
@@ -288,11 +288,18 @@ pub async fn audit_log_suite(log: &dyn AuditLog) {
             break;
         }
         for r in &page {
-            verifier.push(r).unwrap_or_else(|e| panic!("chain must verify: {e}"));
+            verifier.push(r).unwrap_or_else(|e| panic!("chain must verify under its key: {e}"));
         }
         after = page.last().unwrap().seq;
     }
     assert_eq!(verifier.checked(), start + 18);
+    let head = log.head().await.unwrap().expect("a head");
+    assert_eq!(head.seq, start + 18, "head is the last record");
+    assert_eq!(verifier.head(), Some(Checkpoint::from(&head)));
+    // the chain is keyed: under any other key the first record fails
+    let first = log.scan(0, 1).await.unwrap();
+    let mut other = ChainVerifier::new(ChainKey::from_bytes([0x5a; 32]));
+    assert!(other.push(&first[0]).is_err(), "records verify under a key they were not made with");
 }
 
 fn session(verification_id: VerificationId, created_ms: i64) -> LivenessSession {
@@ -566,13 +573,13 @@ pub async fn screener_suite(s: &dyn super::screening::Screener, listed: &str, un
 }
 
 /// Runs every suite against one set of backends.
-pub async fn all_suites(backends: &crate::Backends) {
+pub async fn all_suites(backends: &crate::Backends, audit_key: &ChainKey) {
     outbox_suite(backends.verifications.as_ref(), backends.jobs.as_ref()).await;
     ocr_data_suite(backends.ocr.as_ref()).await;
     object_store_suite(backends.objects.as_ref()).await;
     verification_store_suite(backends.verifications.as_ref()).await;
     key_store_suite(backends.keys.as_ref()).await;
-    audit_log_suite(backends.audit.as_ref()).await;
+    audit_log_suite(backends.audit.as_ref(), audit_key).await;
     liveness_store_suite(backends.liveness.as_ref()).await;
     job_queue_suite(backends.jobs.as_ref()).await;
 }

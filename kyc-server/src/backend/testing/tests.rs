@@ -2,7 +2,8 @@ use super::*;
 
 #[tokio::test]
 async fn memory_backends_conform() {
-    all_suites(&crate::Backends::memory()).await;
+    let key = kyc_core::audit::ChainKey::from_bytes([3; 32]);
+    all_suites(&crate::Backends::memory_with_audit_key(key.clone()), &key).await;
 }
 
 #[cfg(feature = "local")]
@@ -12,15 +13,16 @@ async fn local_backends_conform() {
     use std::sync::Arc;
     let dir = tempfile::tempdir().unwrap();
     let master = Arc::new(crate::crypto::MasterKey::generate());
+    let key = crate::crypto::audit_chain_key(&master);
     let db = Database::open(&dir.path().join("kyc.db"), Durability::Full).unwrap();
     let backends = crate::Backends {
         objects: Arc::new(LocalObjectStore::open(dir.path(), master).unwrap()),
         verifications: Arc::new(SqliteVerificationStore::new(db.clone())),
         keys: Arc::new(SqliteKeyStore::new(db.clone())),
-        audit: Arc::new(SqliteAuditLog::new(db.clone())),
+        audit: Arc::new(SqliteAuditLog::new(db.clone(), key.clone())),
         liveness: Arc::new(SqliteLivenessStore::new(db.clone())),
         jobs: Arc::new(SqliteJobQueue::new(db.clone())),
         ocr: Arc::new(SqliteOcrDataStore::new(db, crate::crypto::DataKey::generate())),
     };
-    all_suites(&backends).await;
+    all_suites(&backends, &key).await;
 }
