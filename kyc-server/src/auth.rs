@@ -13,7 +13,7 @@
 
 use crate::{
     AppState,
-    backend::{ApiKeyRecord, StoreError},
+    backend::{ApiKeyRecord, StoreError, Verification},
     error::ApiError,
     limits::Budget,
 };
@@ -23,7 +23,10 @@ use axum::{
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64};
 use hmac::{Hmac, KeyInit, Mac};
-use kyc_core::{Timestamp, VerificationId, api::v1::KeyKind};
+use kyc_core::{
+    Timestamp, VerificationId,
+    api::v1::{KeyKind, KeyRole},
+};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -51,8 +54,15 @@ pub fn hash_secret(secret: &str) -> String {
     Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Generates a key of `kind`.
-pub fn generate_key(kind: KeyKind, origins: Vec<String>, now: Timestamp) -> GeneratedKey {
+/// Generates a key of `kind` for `account`. Only secret keys may be admins
+/// (a publishable key asked to be one stays an integrator key).
+pub fn generate_key(
+    kind: KeyKind,
+    origins: Vec<String>,
+    account: &str,
+    role: KeyRole,
+    now: Timestamp,
+) -> GeneratedKey {
     let mut rng = rand::rng();
     let mut id_bytes = [0u8; 8];
     rng.fill_bytes(&mut id_bytes);
@@ -66,6 +76,8 @@ pub fn generate_key(kind: KeyKind, origins: Vec<String>, now: Timestamp) -> Gene
         kind,
         secret_hash: hash_secret(&secret),
         origins,
+        account: account.to_owned(),
+        role: if kind == KeyKind::Secret { role } else { KeyRole::Integrator },
         created_at: now,
         revoked_at: None,
     };
@@ -173,11 +185,17 @@ pub enum Principal {
     Secret {
         /// Key id.
         key_id: String,
+        /// The account it acts for.
+        account: String,
+        /// Integrator (its account only) or admin (every account).
+        role: KeyRole,
     },
     /// A publishable key, from one of its allowed origins.
     Publishable {
         /// Key id.
         key_id: String,
+        /// The account its verifications belong to.
+        account: String,
     },
     /// A client token for one verification.
     Client(ClientClaims),
@@ -187,7 +205,7 @@ impl Principal {
     /// The id recorded as the actor in the audit log (never a secret).
     pub fn actor(&self) -> String {
         match self {
-            Self::Secret { key_id } | Self::Publishable { key_id } => key_id.clone(),
+            Self::Secret { key_id, .. } | Self::Publishable { key_id, .. } => key_id.clone(),
             Self::Client(c) => format!("client:{}", c.owner_key_id),
         }
     }
@@ -197,7 +215,9 @@ impl Principal {
     /// integrator's quota).
     pub fn budget(&self) -> Budget {
         match self {
-            Self::Secret { key_id } | Self::Publishable { key_id } => Budget::Key(key_id.clone()),
+            Self::Secret { key_id, .. } | Self::Publishable { key_id, .. } => {
+                Budget::Key(key_id.clone())
+            }
             Self::Client(c) => Budget::ClientToken(c.verification_id),
         }
     }
@@ -205,7 +225,7 @@ impl Principal {
     /// The rate-limit bucket: per key, and per verification for client tokens.
     fn rate_key(&self) -> String {
         match self {
-            Self::Secret { key_id } | Self::Publishable { key_id } => key_id.clone(),
+            Self::Secret { key_id, .. } | Self::Publishable { key_id, .. } => key_id.clone(),
             Self::Client(c) => format!("ct:{}", c.verification_id),
         }
     }
@@ -213,8 +233,20 @@ impl Principal {
     /// The key id of a secret key, or 403.
     pub fn require_secret(&self) -> Result<&str, ApiError> {
         match self {
-            Self::Secret { key_id } => Ok(key_id),
+            Self::Secret { key_id, .. } => Ok(key_id),
             _ => Err(ApiError::forbidden("this endpoint needs a secret key")),
+        }
+    }
+
+    /// Whether this caller may act on `v`: a client token on its own
+    /// verification, a secret key on its account's, an admin key on any. A
+    /// publishable key only ever creates.
+    pub fn may_act_on(&self, v: &Verification) -> bool {
+        match self {
+            Self::Secret { role: KeyRole::Admin, .. } => true,
+            Self::Secret { account, .. } => *account == v.account,
+            Self::Publishable { .. } => false,
+            Self::Client(c) => c.verification_id == v.id,
         }
     }
 }
@@ -256,12 +288,14 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiE
         return Err(ApiError::unauthorized());
     }
     match kind {
-        KeyKind::Secret => Ok(Principal::Secret { key_id: record.id }),
+        KeyKind::Secret => {
+            Ok(Principal::Secret { key_id: record.id, account: record.account, role: record.role })
+        }
         KeyKind::Publishable => {
             let origin = parts.headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
             match origin {
                 Some(o) if record.origins.iter().any(|allowed| allowed == o) => {
-                    Ok(Principal::Publishable { key_id: record.id })
+                    Ok(Principal::Publishable { key_id: record.id, account: record.account })
                 }
                 _ => {
                     Err(ApiError::forbidden("this publishable key is not allowed from this origin"))
@@ -304,7 +338,13 @@ mod tests {
 
     #[test]
     fn keys_parse_and_verify() {
-        let g = generate_key(KeyKind::Secret, vec![], Timestamp::from_unix_millis(0));
+        let g = generate_key(
+            KeyKind::Secret,
+            vec![],
+            kyc_core::api::v1::DEFAULT_ACCOUNT,
+            KeyRole::Integrator,
+            Timestamp::from_unix_millis(0),
+        );
         let (kind, id, secret) = parse_key(&g.key).unwrap();
         assert_eq!((kind, id), (KeyKind::Secret, g.record.id.as_str()));
         assert!(verify_secret(secret, &g.record.secret_hash));

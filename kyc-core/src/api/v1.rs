@@ -623,6 +623,36 @@ impl KeyKind {
     }
 }
 
+/// What a secret key may reach beyond its own account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyRole {
+    /// The integrator's key: only its own account's verifications.
+    #[default]
+    Integrator,
+    /// An operator's key (secret keys only): every account's verifications.
+    Admin,
+}
+
+impl KeyRole {
+    /// The role as its stable string.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Integrator => "integrator",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+/// The account every key belongs to unless it is given another.
+pub const DEFAULT_ACCOUNT: &str = "default";
+
+/// Whether `s` can name an account: 1–64 of `a-z`, `0-9`, `-`, `_`.
+pub fn is_valid_account(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
 /// Output of `kyc keys create --json`. The `key` is shown once and never stored.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -633,6 +663,10 @@ pub struct CreatedKey {
     pub key: String,
     /// Secret or publishable.
     pub kind: KeyKind,
+    /// The account (tenant) whose verifications the key acts on.
+    pub account: String,
+    /// Integrator or admin.
+    pub role: KeyRole,
     /// Allowed browser origins (publishable keys).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub origins: Vec<String>,
@@ -643,6 +677,8 @@ impl std::fmt::Debug for CreatedKey {
         f.debug_struct("CreatedKey")
             .field("id", &self.id)
             .field("kind", &self.kind)
+            .field("account", &self.account)
+            .field("role", &self.role)
             .field("origins", &self.origins)
             .finish_non_exhaustive()
     }

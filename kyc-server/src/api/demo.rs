@@ -75,7 +75,8 @@ async fn session(
     if !same_origin(&headers) {
         return Err(ApiError::forbidden("demo sessions are created only by the demo page"));
     }
-    let (v, _) = svc::create(&state, DEMO_OWNER, &Default::default(), None, "demo").await?;
+    let (v, _) =
+        svc::create(&state, DEMO_OWNER, DEMO_OWNER, &Default::default(), None, "demo").await?;
     Ok((StatusCode::CREATED, Json(super::verifications::created(&state, &v))).into_response())
 }
 

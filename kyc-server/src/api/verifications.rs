@@ -33,9 +33,12 @@ pub(super) async fn create(
     headers: HeaderMap,
     ApiJson(req): ApiJson<CreateVerificationRequest>,
 ) -> Result<Response, ApiError> {
-    let key_id = principal.require_secret()?.to_owned();
+    let Principal::Secret { key_id, account, .. } = &principal else {
+        return Err(ApiError::forbidden("this endpoint needs a secret key"));
+    };
     let idem = headers.get("idempotency-key").map(|v| v.to_str().unwrap_or("\u{7f}"));
-    let (v, replayed) = svc::create(&state, &key_id, &req, idem, &principal.actor()).await?;
+    let (v, replayed) =
+        svc::create(&state, key_id, account, &req, idem, &principal.actor()).await?;
     let mut resp = (StatusCode::CREATED, Json(created(&state, &v))).into_response();
     if replayed {
         resp.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
@@ -66,7 +69,7 @@ pub(super) async fn get(
     principal.require_secret()?;
     let id = parse_id(&id)?;
     tracing::Span::current().record("verification_id", id.to_string());
-    Ok(Json(svc::view(&state, &id).await?))
+    Ok(Json(svc::view(&state, &principal, &id).await?))
 }
 
 /// `DELETE /v1/verifications/{id}` (secret key): erase now.
@@ -78,7 +81,7 @@ pub(super) async fn delete(
     principal.require_secret()?;
     let id = parse_id(&id)?;
     tracing::Span::current().record("verification_id", id.to_string());
-    svc::erase_requested(&state, &id, &principal.actor()).await?;
+    svc::erase_requested(&state, &principal, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -91,7 +94,7 @@ pub(super) async fn document(
     principal.require_secret()?;
     let id = parse_id(&id)?;
     tracing::Span::current().record("verification_id", id.to_string());
-    let v = svc::get_live(&state, &id).await?;
+    let v = svc::get_for(&state, &principal, &id).await?;
     if v.document.is_none() {
         return Err(ApiError::not_found());
     }
@@ -112,7 +115,10 @@ pub(super) async fn upload(
 ) -> Result<Json<UploadResponse>, ApiError> {
     let id = parse_id(&id)?;
     match &principal {
-        Principal::Secret { .. } => {}
+        Principal::Secret { .. } => {
+            // another account's verification is not found, as for every read
+            svc::get_for(&state, &principal, &id).await?;
+        }
         Principal::Client(c) if c.verification_id == id => {}
         _ => {
             return Err(ApiError::forbidden(
@@ -154,10 +160,9 @@ pub(super) async fn upload_id(
             };
             Ok(Json(resp).into_response())
         }
-        Principal::Secret { key_id } | Principal::Publishable { key_id } => {
-            let (v, _) =
-                svc::create(&state, key_id, &CreateVerificationRequest::default(), None, &actor)
-                    .await?;
+        Principal::Secret { key_id, account, .. } | Principal::Publishable { key_id, account } => {
+            let new = CreateVerificationRequest::default();
+            let (v, _) = svc::create(&state, key_id, account, &new, None, &actor).await?;
             if let Err(e) = store_document(&state, &v.id, body, &actor).await {
                 // leave nothing behind for a rejected upload
                 if let Err(cleanup) =
@@ -192,7 +197,7 @@ pub(super) async fn client_token(
     principal.require_secret()?;
     let id = parse_id(&id)?;
     tracing::Span::current().record("verification_id", id.to_string());
-    let v = svc::get_live(&state, &id).await?;
+    let v = svc::get_for(&state, &principal, &id).await?;
     let (client_token, client_token_expires_at) = svc::client_token(&state, &v);
     Ok(Json(ClientTokenResponse { verification_id: id, client_token, client_token_expires_at }))
 }

@@ -3,7 +3,10 @@
 use bytes::Bytes;
 use kyc_core::{
     Timestamp, VerificationId,
-    api::v1::{DocumentSummary, FrameFeedback, KeyKind, LivenessEvidence, VerificationStatus},
+    api::v1::{
+        DEFAULT_ACCOUNT, DocumentSummary, FrameFeedback, KeyKind, KeyRole, LivenessEvidence,
+        VerificationStatus,
+    },
     challenge::{Observation, PendingChallenge},
 };
 use serde::{Deserialize, Serialize};
@@ -171,6 +174,10 @@ pub struct Verification {
     pub expires_at: Timestamp,
     /// The API key that created it.
     pub owner_key_id: String,
+    /// The account (tenant) it belongs to: only that account's secret keys
+    /// (and admin keys) may act on it.
+    #[serde(default = "default_account")]
+    pub account: String,
     /// The integrator's reference.
     pub external_ref: Option<String>,
     /// The integrator's metadata.
@@ -244,6 +251,10 @@ pub enum CreateOutcome {
     },
 }
 
+fn default_account() -> String {
+    DEFAULT_ACCOUNT.to_owned()
+}
+
 /// A stored API key. Only a hash of the secret part is kept.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKeyRecord {
@@ -255,6 +266,10 @@ pub struct ApiKeyRecord {
     pub secret_hash: String,
     /// Allowed browser origins (publishable keys).
     pub origins: Vec<String>,
+    /// The account (tenant) the key belongs to.
+    pub account: String,
+    /// Integrator or admin (admin: secret keys only).
+    pub role: KeyRole,
     /// Creation time.
     pub created_at: Timestamp,
     /// Revocation time, if revoked.
@@ -273,6 +288,8 @@ impl fmt::Debug for ApiKeyRecord {
         f.debug_struct("ApiKeyRecord")
             .field("id", &self.id)
             .field("kind", &self.kind)
+            .field("account", &self.account)
+            .field("role", &self.role)
             .field("origins", &self.origins)
             .field("revoked_at", &self.revoked_at)
             .finish_non_exhaustive()

@@ -10,7 +10,7 @@ use crate::{
 };
 use anyhow::{Context, bail};
 use clap::{Subcommand, ValueEnum};
-use kyc_core::api::v1::{CreatedKey, KeyKind};
+use kyc_core::api::v1::{CreatedKey, DEFAULT_ACCOUNT, KeyKind, KeyRole, is_valid_account};
 use std::process::ExitCode;
 
 /// `kyc keys …`
@@ -24,6 +24,13 @@ pub enum KeysCommand {
         /// Allowed browser origin, e.g. `https://shop.example` (publishable keys; repeatable).
         #[arg(long = "origin", value_name = "URL")]
         origins: Vec<String>,
+        /// The account (tenant) the key acts for: it reaches only that
+        /// account's verifications. 1-64 of a-z, 0-9, `-`, `_`.
+        #[arg(long, default_value = DEFAULT_ACCOUNT)]
+        account: String,
+        /// An operator's secret key that reaches every account's verifications.
+        #[arg(long)]
+        admin: bool,
         /// Output format.
         #[command(flatten)]
         out: Output,
@@ -57,7 +64,7 @@ pub enum KindArg {
 pub(crate) async fn keys(config: &ServerConfig, cmd: &KeysCommand) -> anyhow::Result<ExitCode> {
     let store = SqliteKeyStore::new(open_db(config)?);
     match cmd {
-        KeysCommand::Create { kind, origins, out } => {
+        KeysCommand::Create { kind, origins, account, admin, out } => {
             let kind = match kind {
                 KindArg::Secret => KeyKind::Secret,
                 KindArg::Publishable => KeyKind::Publishable,
@@ -72,21 +79,32 @@ pub(crate) async fn keys(config: &ServerConfig, cmd: &KeysCommand) -> anyhow::Re
                     "a publishable key needs at least one --origin (the browser origin allowed to use it)"
                 );
             }
-            let g = generate_key(kind, origins.clone(), SystemClock.now());
+            if !is_valid_account(account) {
+                bail!("--account {account:?}: use 1-64 of a-z, 0-9, '-' and '_'");
+            }
+            if *admin && kind != KeyKind::Secret {
+                bail!("--admin is for secret keys only");
+            }
+            let role = if *admin { KeyRole::Admin } else { KeyRole::Integrator };
+            let g = generate_key(kind, origins.clone(), account, role, SystemClock.now());
             store.insert(&g.record).await?;
             let created = CreatedKey {
                 id: g.record.id.clone(),
                 key: g.key.clone(),
                 kind,
+                account: account.clone(),
+                role,
                 origins: origins.clone(),
             };
             if out.json {
                 print_line(&serde_json::to_string(&created)?)?;
             } else {
                 print_line(&format!(
-                    "created {} key {}\n{}\n(store it now: it is not shown again)",
+                    "created {} {} key {} for account {}\n{}\n(store it now: it is not shown again)",
+                    role.as_str(),
                     kind.as_str(),
                     created.id,
+                    created.account,
                     created.key
                 ))?;
             }
@@ -98,8 +116,9 @@ pub(crate) async fn keys(config: &ServerConfig, cmd: &KeysCommand) -> anyhow::Re
                     .iter()
                     .map(|k| {
                         serde_json::json!({
-                            "id": k.id, "kind": k.kind, "origins": k.origins,
-                            "createdAt": k.created_at, "revokedAt": k.revoked_at,
+                            "id": k.id, "kind": k.kind, "account": k.account, "role": k.role,
+                            "origins": k.origins, "createdAt": k.created_at,
+                            "revokedAt": k.revoked_at,
                         })
                     })
                     .collect();
@@ -108,10 +127,12 @@ pub(crate) async fn keys(config: &ServerConfig, cmd: &KeysCommand) -> anyhow::Re
                 for k in keys {
                     let state = if k.revoked_at.is_some() { "revoked" } else { "active" };
                     print_line(&format!(
-                        "{}  {:<11} {:<7} {}",
+                        "{}  {:<11} {:<10} {:<7} {:<16} {}",
                         k.id,
                         k.kind.as_str(),
+                        k.role.as_str(),
                         state,
+                        k.account,
                         k.origins.join(",")
                     ))?;
                 }

@@ -3,7 +3,7 @@
 use super::audit;
 use crate::{
     AppState,
-    auth::ClientClaims,
+    auth::{ClientClaims, Principal},
     backend::{CreateOutcome, IdempotencyClaim, StoreError, Verification},
     error::ApiError,
 };
@@ -34,6 +34,7 @@ pub fn client_token(state: &AppState, v: &Verification) -> (String, Timestamp) {
 pub async fn create(
     state: &AppState,
     owner_key_id: &str,
+    account: &str,
     req: &CreateVerificationRequest,
     idempotency_key: Option<&str>,
     actor: &str,
@@ -47,6 +48,7 @@ pub async fn create(
         created_at: now,
         expires_at: now.add_millis(state.config.retention_ms()),
         owner_key_id: owner_key_id.to_owned(),
+        account: account.to_owned(),
         external_ref: req.external_ref.clone(),
         metadata: req.metadata.clone(),
         document: None,
@@ -103,10 +105,30 @@ pub async fn create(
 pub async fn get_live(state: &AppState, id: &VerificationId) -> Result<Verification, ApiError> {
     let store = state.backends.verifications.clone();
     let v = state.retry_policy().run(|| store.get(id)).await?;
+    live(state, v)
+}
+
+fn live(state: &AppState, v: Verification) -> Result<Verification, ApiError> {
     if v.expires_at <= state.clock.now() {
         return Err(ApiError::new(ErrorCode::VerificationExpired, "this verification has expired"));
     }
     Ok(v)
+}
+
+/// Reads a verification `principal` may act on: another account's is 404,
+/// exactly like one that does not exist (checked before expiry, so nothing
+/// about it leaks).
+pub async fn get_for(
+    state: &AppState,
+    principal: &Principal,
+    id: &VerificationId,
+) -> Result<Verification, ApiError> {
+    let store = state.backends.verifications.clone();
+    let v = state.retry_policy().run(|| store.get(id)).await?;
+    if !principal.may_act_on(&v) {
+        return Err(ApiError::not_found());
+    }
+    live(state, v)
 }
 
 /// Saves a verification with retries on concurrent changes (`change` is re-applied to a fresh copy).
@@ -129,8 +151,12 @@ pub(crate) async fn update_verification(
 }
 
 /// The verification with its timeline (secret-key view).
-pub async fn view(state: &AppState, id: &VerificationId) -> Result<VerificationView, ApiError> {
-    let v = get_live(state, id).await?;
+pub async fn view(
+    state: &AppState,
+    principal: &Principal,
+    id: &VerificationId,
+) -> Result<VerificationView, ApiError> {
+    let v = get_for(state, principal, id).await?;
     let log = state.backends.audit.clone();
     let records = state.retry_policy().run(|| log.for_verification(id)).await?;
     let ocr = state.backends.ocr.clone();
@@ -194,16 +220,19 @@ pub async fn erase(
     audit(state, Some(*id), step, StepStatus::Erased, None, actor, serde_json::Value::Null).await
 }
 
-/// Erases on request: 404 if there is nothing to erase.
+/// Erases on request: 404 if there is nothing to erase, or it is not the
+/// caller's. An expired verification can still be erased at once.
 pub async fn erase_requested(
     state: &AppState,
+    principal: &Principal,
     id: &VerificationId,
-    actor: &str,
 ) -> Result<(), ApiError> {
     let store = state.backends.verifications.clone();
     match state.retry_policy().run(|| store.get(id)).await {
-        Ok(_) => erase(state, id, EraseReason::Requested, actor).await,
-        Err(StoreError::NotFound) => Err(ApiError::not_found()),
+        Ok(v) if principal.may_act_on(&v) => {
+            erase(state, id, EraseReason::Requested, &principal.actor()).await
+        }
+        Ok(_) | Err(StoreError::NotFound) => Err(ApiError::not_found()),
         Err(e) => Err(e.into()),
     }
 }

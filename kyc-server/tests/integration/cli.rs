@@ -68,6 +68,36 @@ fn keys_create_list_revoke() {
     assert!(!o.status.success());
     let o = run(dir.path(), &["keys", "revoke", "0000000000000000"]);
     assert!(!o.status.success());
+
+    // accounts and the admin role
+    let o = run(dir.path(), &["keys", "create", "--kind", "secret", "--account", "acme", "--json"]);
+    let acme = json(&o);
+    assert_eq!(
+        (acme["account"].as_str(), acme["role"].as_str()),
+        (Some("acme"), Some("integrator"))
+    );
+    let admin =
+        json(&run(dir.path(), &["keys", "create", "--kind", "secret", "--admin", "--json"]));
+    assert_eq!(
+        (admin["account"].as_str(), admin["role"].as_str()),
+        (Some("default"), Some("admin"))
+    );
+    let list = json(&run(dir.path(), &["keys", "list", "--json"]));
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["account"] == "acme" && k["role"] == "integrator")
+    );
+    for bad in [
+        &["keys", "create", "--kind", "secret", "--account", "Acme Corp"][..],
+        &["keys", "create", "--kind", "publishable", "--origin", "https://a.example", "--admin"],
+    ] {
+        let o = run(dir.path(), bad);
+        assert!(!o.status.success(), "{bad:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("--account") || err.contains("--admin"), "{err}");
+    }
 }
 
 #[test]
@@ -98,9 +128,10 @@ async fn audit_verify_reports_the_first_broken_link() {
     let config = ServerConfig { data_dir: dir.path().to_owned(), ..Default::default() };
     {
         let (state, _local) = AppState::local(config, None).unwrap();
-        let (v, _) = create(&state, "k1", &Default::default(), None, "k1").await.unwrap();
+        let (v, _) =
+            create(&state, "k1", "default", &Default::default(), None, "k1").await.unwrap();
         store_document(&state, &v.id, document_photo(0).into(), "k1").await.unwrap();
-        create(&state, "k1", &Default::default(), None, "k1").await.unwrap();
+        create(&state, "k1", "default", &Default::default(), None, "k1").await.unwrap();
     }
     let o = run(dir.path(), &["audit", "verify", "--json"]);
     assert!(o.status.success());
@@ -318,7 +349,7 @@ async fn audited(dir: &Path, n: usize) {
     let config = ServerConfig { data_dir: dir.to_owned(), ..Default::default() };
     let (state, _local) = AppState::local(config, None).unwrap();
     for _ in 0..n {
-        create(&state, "k1", &Default::default(), None, "k1").await.unwrap();
+        create(&state, "k1", "default", &Default::default(), None, "k1").await.unwrap();
     }
 }
 

@@ -7,7 +7,10 @@ use axum::{
 };
 use bytes::Bytes;
 use http_body_util::BodyExt;
-use kyc_core::{Timestamp, api::v1::KeyKind};
+use kyc_core::{
+    Timestamp,
+    api::v1::{DEFAULT_ACCOUNT, KeyKind, KeyRole},
+};
 use kyc_server::{AppState, Backends, ServerConfig, app, auth::generate_key, clock::ManualClock};
 use serde_json::Value;
 use std::sync::Arc;
@@ -64,9 +67,22 @@ impl Harness {
     }
 
     pub(crate) async fn key(&self, kind: KeyKind, origins: &[&str]) -> String {
+        self.key_for(kind, origins, DEFAULT_ACCOUNT, KeyRole::Integrator).await
+    }
+
+    /// A key of `account` with `role`.
+    pub(crate) async fn key_for(
+        &self,
+        kind: KeyKind,
+        origins: &[&str],
+        account: &str,
+        role: KeyRole,
+    ) -> String {
         let g = generate_key(
             kind,
             origins.iter().map(|s| s.to_string()).collect(),
+            account,
+            role,
             self.clock.now_ts(),
         );
         self.state.backends.keys.insert(&g.record).await.unwrap();

@@ -6,6 +6,7 @@
 mod harness;
 
 mod auth;
+mod authz;
 mod cli;
 mod demo;
 mod limits;

@@ -91,6 +91,8 @@ fn snapshot_error_body_and_key() {
         id: "k1".into(),
         key: "kyc_pk_k1_secret".into(),
         kind: KeyKind::Publishable,
+        account: DEFAULT_ACCOUNT.into(),
+        role: KeyRole::Integrator,
         origins: vec!["https://shop.example".into()],
     };
     insta::assert_json_snapshot!("created_key", k);
@@ -129,4 +131,14 @@ fn rejects_unknown_fields_and_oversized_metadata() {
     let req =
         CreateVerificationRequest { external_ref: Some("x".repeat(257)), ..Default::default() };
     assert_eq!(req.validate().unwrap_err().field, "externalRef");
+}
+
+#[test]
+fn account_names_are_checked() {
+    for ok in ["default", "acme-eu", "a", "tenant_42", &"x".repeat(64)] {
+        assert!(is_valid_account(ok), "{ok}");
+    }
+    for bad in ["", "Acme", "acme eu", "acme/eu", "../x", "é", &"x".repeat(65)] {
+        assert!(!is_valid_account(bad), "{bad}");
+    }
 }

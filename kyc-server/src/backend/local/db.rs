@@ -121,6 +121,9 @@ const SCHEMA: &[&str] = &[
         record BLOB NOT NULL
      ) STRICT;
      CREATE INDEX kyc_ocr_data_expires ON kyc_ocr_data(expires_at);",
+    // version 4: accounts (tenants) and roles; existing keys are the default account's
+    "ALTER TABLE api_keys ADD COLUMN account TEXT NOT NULL DEFAULT 'default';
+     ALTER TABLE api_keys ADD COLUMN role TEXT NOT NULL DEFAULT 'integrator';",
 ];
 
 /// The shared SQLite database of the embedded backends.
@@ -238,5 +241,37 @@ impl Database {
         })
         .await
         .map_err(StoreError::backend)?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::{KeyStore, local::SqliteKeyStore};
+
+    #[tokio::test]
+    async fn keys_from_before_accounts_become_the_default_accounts_integrator_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kyc.db");
+        {
+            // a database as version 3 left it
+            let conn = Connection::open(&path).unwrap();
+            for step in &SCHEMA[..3] {
+                conn.execute_batch(step).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 3).unwrap();
+            conn.execute(
+                "INSERT INTO api_keys (id, kind, secret_hash, origins, created_at, revoked_at)
+                 VALUES ('0123456789abcdef', 'secret', 'ab', '[]', 1, NULL)",
+                [],
+            )
+            .unwrap();
+        }
+        let db = Database::open(&path, Durability::Full).unwrap();
+        let k = SqliteKeyStore::new(db).get("0123456789abcdef").await.unwrap();
+        assert_eq!(
+            (k.account.as_str(), k.role),
+            ("default", kyc_core::api::v1::KeyRole::Integrator)
+        );
     }
 }

@@ -8,7 +8,7 @@ use crate::backend::{
 use async_trait::async_trait;
 use kyc_core::{
     Timestamp, VerificationId,
-    api::v1::KeyKind,
+    api::v1::{KeyKind, KeyRole},
     audit::{AuditEvent, AuditRecord, ChainKey, chain},
 };
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
@@ -204,32 +204,37 @@ impl SqliteKeyStore {
     }
 }
 
-fn key_from_row(
-    r: &Row<'_>,
-) -> rusqlite::Result<(String, String, String, String, i64, Option<i64>)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+type KeyRow = (String, String, String, String, String, String, i64, Option<i64>);
+
+fn key_from_row(r: &Row<'_>) -> rusqlite::Result<KeyRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
 }
 
-fn key_record(
-    row: (String, String, String, String, i64, Option<i64>),
-) -> Result<ApiKeyRecord, StoreError> {
-    let (id, kind, secret_hash, origins, created_at, revoked_at) = row;
+fn key_record(row: KeyRow) -> Result<ApiKeyRecord, StoreError> {
+    let (id, kind, secret_hash, origins, account, role, created_at, revoked_at) = row;
     let kind = match kind.as_str() {
         "secret" => KeyKind::Secret,
         "publishable" => KeyKind::Publishable,
         _ => return Err(StoreError::Corrupt("unknown key kind")),
+    };
+    let role = match role.as_str() {
+        "integrator" => KeyRole::Integrator,
+        "admin" => KeyRole::Admin,
+        _ => return Err(StoreError::Corrupt("unknown key role")),
     };
     Ok(ApiKeyRecord {
         id,
         kind,
         secret_hash,
         origins: from_json(&origins)?,
+        account,
+        role,
         created_at: Timestamp::from_unix_millis(created_at),
         revoked_at: revoked_at.map(Timestamp::from_unix_millis),
     })
 }
 
-const KEY_COLUMNS: &str = "id, kind, secret_hash, origins, created_at, revoked_at";
+const KEY_COLUMNS: &str = "id, kind, secret_hash, origins, account, role, created_at, revoked_at";
 
 #[async_trait]
 impl KeyStore for SqliteKeyStore {
@@ -239,13 +244,16 @@ impl KeyStore for SqliteKeyStore {
         self.db
             .write(move |conn| {
                 conn.execute(
-                    "INSERT INTO api_keys (id, kind, secret_hash, origins, created_at, revoked_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    "INSERT INTO api_keys
+                        (id, kind, secret_hash, origins, account, role, created_at, revoked_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                     params![
                         k.id,
                         k.kind.as_str(),
                         k.secret_hash,
                         origins,
+                        k.account,
+                        k.role.as_str(),
                         k.created_at.unix_millis(),
                         k.revoked_at.map(Timestamp::unix_millis)
                     ],

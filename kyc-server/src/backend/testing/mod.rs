@@ -35,6 +35,7 @@ pub fn sample_verification(id: VerificationId, expires_at: Timestamp) -> Verific
         created_at: Timestamp::from_unix_millis(1_764_064_800_000),
         expires_at,
         owner_key_id: "k_owner".into(),
+        account: "acme".into(),
         external_ref: Some("cust-1".into()),
         metadata: BTreeMap::from([("plan".into(), "gold".into())]),
         document: None,
@@ -227,6 +228,8 @@ pub async fn key_store_suite(store: &dyn KeyStore) {
         kind: KeyKind::Publishable,
         secret_hash: "ab".repeat(32),
         origins: vec!["https://shop.example".into()],
+        account: "acme-eu".into(),
+        role: kyc_core::api::v1::KeyRole::Admin,
         created_at: Timestamp::from_unix_millis(1),
         revoked_at: None,
     };
