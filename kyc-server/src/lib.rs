@@ -23,6 +23,8 @@ pub mod server;
 pub mod service;
 mod state;
 pub mod telemetry;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod util;
 
 pub use api::app;

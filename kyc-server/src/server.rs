@@ -1,6 +1,6 @@
-//! The HTTP listener: HTTP/1.1 connections with a header-read timeout, a
-//! request-head size limit, a cap on connections served at once, and a
-//! graceful shutdown.
+//! The HTTP listener: HTTP/1.1 connections (over TLS when an acceptor is
+//! given) with a header-read timeout, a request-head size limit, a cap on
+//! connections served at once, and a graceful shutdown.
 //!
 //! `axum::serve` sets none of these (a header trickled a byte at a time held
 //! a connection for ever; a 200 KiB header was read). Body-read and
@@ -45,13 +45,23 @@ impl From<&HttpConfig> for ListenerLimits {
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, then waits up to
-/// the grace period for open connections. Each request carries the peer
-/// address as [`ConnectInfo`]`<SocketAddr>`.
+/// The TLS acceptor type `serve` takes (feature `tls`; without it, `serve`
+/// only ever gets `None`).
+#[cfg(feature = "tls")]
+pub type Tls = tokio_rustls::TlsAcceptor;
+/// The TLS acceptor type `serve` takes (feature `tls` is off: never built).
+#[cfg(not(feature = "tls"))]
+pub type Tls = std::convert::Infallible;
+
+/// Serves `app` on `listener` (over TLS with `tls`) until `shutdown`
+/// completes, then waits up to the grace period for open connections. Each
+/// request carries the peer address as [`ConnectInfo`]`<SocketAddr>`. A TLS
+/// handshake must finish within the header-read timeout.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: ListenerLimits,
+    tls: Option<Tls>,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
     let mut builder = http1::Builder::new();
@@ -90,11 +100,38 @@ pub async fn serve(
             req.extensions_mut().insert(ConnectInfo(peer));
             req
         });
-        let conn =
-            builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
-        let conn = graceful.watch(conn);
+        let service = TowerToHyperService::new(service);
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
+            let served = match tls {
+                None => {
+                    watcher.watch(builder.serve_connection(TokioIo::new(stream), service)).await
+                }
+                #[cfg(feature = "tls")]
+                Some(acceptor) => {
+                    let handshake =
+                        tokio::time::timeout(limits.header_read_timeout, acceptor.accept(stream));
+                    match handshake.await {
+                        Ok(Ok(tls_stream)) => {
+                            let conn = builder.serve_connection(TokioIo::new(tls_stream), service);
+                            watcher.watch(conn).await
+                        }
+                        Ok(Err(e)) => {
+                            tracing::debug!(error = %e, "TLS handshake failed");
+                            Ok(())
+                        }
+                        Err(_) => {
+                            tracing::debug!("TLS handshake timed out");
+                            Ok(())
+                        }
+                    }
+                }
+                #[cfg(not(feature = "tls"))]
+                Some(never) => match never {},
+            };
+            if let Err(e) = served {
                 // header timeouts (closed without an answer), resets and
                 // bad heads (hyper has answered them 400 or 431) end here
                 tracing::debug!(error = %e, "connection ended with an error");

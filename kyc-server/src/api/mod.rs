@@ -119,5 +119,12 @@ pub fn app(state: AppState) -> Router {
         router = router
             .layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)));
     }
+    let tls = &state.config.tls;
+    if tls.files().is_some() && tls.hsts_max_age_secs > 0 {
+        let hsts = HeaderValue::from_str(&format!("max-age={}", tls.hsts_max_age_secs))
+            .unwrap_or(HeaderValue::from_static("max-age=31536000"));
+        router = router
+            .layer(SetResponseHeaderLayer::if_not_present(header::STRICT_TRANSPORT_SECURITY, hsts));
+    }
     router.with_state(state)
 }

@@ -31,6 +31,42 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
+/// The TLS acceptor when `[tls]` is set, and the task that reloads a
+/// renewed certificate.
+#[cfg(feature = "tls")]
+fn tls_acceptor(
+    config: &ServerConfig,
+) -> anyhow::Result<(Option<crate::server::Tls>, Option<tokio::task::JoinHandle<()>>)> {
+    let Some((cert, key)) = config.tls.files() else { return Ok((None, None)) };
+    let resolver = std::sync::Arc::new(crate::tls::ReloadingCert::load(cert, key)?);
+    let acceptor = crate::tls::acceptor(resolver.clone())?;
+    let every = Duration::from_secs(config.tls.reload_interval_secs);
+    let reloader = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            match resolver.reload_if_changed() {
+                Ok(true) => tracing::info!("TLS certificate reloaded"),
+                Ok(false) => {}
+                Err(e) => tracing::error!(
+                    error = %e,
+                    error_code = "tls_reload_failed",
+                    "renewed TLS certificate not loaded; the old one stays"
+                ),
+            }
+        }
+    });
+    Ok((Some(acceptor), Some(reloader)))
+}
+
+#[cfg(not(feature = "tls"))]
+fn tls_acceptor(
+    _: &ServerConfig,
+) -> anyhow::Result<(Option<crate::server::Tls>, Option<tokio::task::JoinHandle<()>>)> {
+    // validation refuses [tls] in a build without the feature
+    Ok((None, None))
+}
+
 /// Runs the server until a shutdown signal.
 pub(crate) async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
     crate::telemetry::init_tracing(&config.log);
@@ -58,6 +94,7 @@ pub(crate) async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
         }
         _ => state,
     };
+    let (tls, reloader) = tls_acceptor(&state.config)?;
     let listener =
         tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
     let bound = listener.local_addr()?;
@@ -108,13 +145,16 @@ pub(crate) async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
     });
 
     tracing::info!(listen = %bound, data_dir = %state.config.data_dir.display(), "kyc server started");
+    let scheme = if tls.is_some() { "https" } else { "http" };
     print_line(&format!(
-        "kyc listening on http://{bound} (data in {})",
+        "kyc listening on {scheme}://{bound} (data in {})",
         state.config.data_dir.display()
     ))?;
     let limits = crate::server::ListenerLimits::from(&state.config.http);
-    crate::server::serve(listener, crate::app(state.clone()), limits, shutdown_signal()).await?;
-    for task in [sweeper, worker, flusher, cleaner].into_iter().chain(checkpointer) {
+    crate::server::serve(listener, crate::app(state.clone()), limits, tls, shutdown_signal())
+        .await?;
+    for task in [sweeper, worker, flusher, cleaner].into_iter().chain(checkpointer).chain(reloader)
+    {
         task.abort();
     }
     if let Some(path) = &state.config.audit.checkpoint_file {

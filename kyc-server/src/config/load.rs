@@ -175,13 +175,24 @@ impl ServerConfig {
     /// Checks every setting; the first problem is reported.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let addr = self.listen_addr()?;
-        if !addr.ip().is_loopback() && !self.danger_allow_plain_http_on_non_loopback {
+        let t = &self.tls;
+        if t.cert_file.is_some() != t.key_file.is_some() {
+            return Err(invalid("tls", "set both cert_file and key_file, or neither"));
+        }
+        if t.files().is_some() && !cfg!(feature = "tls") {
+            return Err(invalid("tls", "this build has no TLS (feature `tls`)"));
+        }
+        if !(1..=86_400).contains(&t.reload_interval_secs) {
+            return Err(invalid("tls.reload_interval_secs", "must be between 1 and 86400"));
+        }
+        let plain = t.files().is_none();
+        if plain && !addr.ip().is_loopback() && !self.danger_allow_plain_http_on_non_loopback {
             return Err(invalid(
                 "listen",
                 format!(
                     "{addr} is not a loopback address; plain HTTP is only served on loopback. \
-                     Put a TLS-terminating proxy in front and set \
-                     danger_allow_plain_http_on_non_loopback = true ({})",
+                     Set [tls] cert_file and key_file, or put a TLS-terminating proxy in front \
+                     and set danger_allow_plain_http_on_non_loopback = true ({})",
                     EnvVars::DANGER_ALLOW_PLAIN_HTTP
                 ),
             ));

@@ -14,7 +14,7 @@ pub use load::{Overrides, validate_origin};
 pub use screening::{ListSourceConfig, ScreenerKind, ScreeningConfig};
 pub use sections::{
     AuditConfig, CorsConfig, DemoConfig, HttpConfig, JobsConfig, LivenessConfig, LogConfig,
-    LogFormat, RateLimitConfig, StorageConfig,
+    LogFormat, RateLimitConfig, StorageConfig, TlsConfig,
 };
 
 use kyc_core::image::UploadPolicy;
@@ -78,6 +78,8 @@ pub struct ServerConfig {
     pub log: LogConfig,
     /// Connection and request limits and timeouts.
     pub http: HttpConfig,
+    /// HTTPS.
+    pub tls: TlsConfig,
     /// Audit-chain checkpoints.
     pub audit: AuditConfig,
     /// Document upload limits.
@@ -113,6 +115,7 @@ impl Default for ServerConfig {
             danger_allow_plain_http_on_non_loopback: false,
             log: LogConfig::default(),
             http: HttpConfig::default(),
+            tls: TlsConfig::default(),
             audit: AuditConfig::default(),
             upload: UploadPolicy::default(),
             rate_limit: RateLimitConfig::default(),

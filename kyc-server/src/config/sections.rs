@@ -1,4 +1,4 @@
-//! The small sections: `[log]`, `[http]`, `[audit]`, `[rate_limit]`,
+//! The small sections: `[log]`, `[http]`, `[tls]`, `[audit]`, `[rate_limit]`,
 //! `[cors]`, `[storage]`, `[demo]`, `[jobs]`, `[liveness]`.
 
 #[cfg(feature = "local")]
@@ -91,6 +91,39 @@ impl HttpConfig {
             return Some("max_connections must be between 1 and 1000000");
         }
         None
+    }
+}
+
+/// `[tls]`: serve HTTPS (feature `tls`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// PEM certificate chain, leaf first. With `key_file`, turns TLS on.
+    pub cert_file: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1).
+    pub key_file: Option<PathBuf>,
+    /// Seconds between checks for a renewed certificate or key.
+    pub reload_interval_secs: u64,
+    /// `Strict-Transport-Security: max-age` sent on every answer over TLS
+    /// (0: no header).
+    pub hsts_max_age_secs: u64,
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        Self {
+            cert_file: None,
+            key_file: None,
+            reload_interval_secs: 60,
+            hsts_max_age_secs: 31_536_000,
+        }
+    }
+}
+
+impl TlsConfig {
+    /// The certificate and key files, when TLS is on.
+    pub fn files(&self) -> Option<(&std::path::Path, &std::path::Path)> {
+        Some((self.cert_file.as_deref()?, self.key_file.as_deref()?))
     }
 }
 

@@ -119,3 +119,30 @@ fn http_limits_from_the_file_are_checked() {
         assert!(err.contains("http") && err.contains(why), "{toml}: {err}");
     }
 }
+
+#[test]
+fn tls_settings_are_checked_and_allow_a_public_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let load = |toml: &str, pairs: &[(&str, &str)]| {
+        let file = dir.path().join("tls.toml");
+        std::fs::write(&file, toml).unwrap();
+        let o = Overrides {
+            config_file: Some(file),
+            data_dir: Some(dir.path().into()),
+            ..Default::default()
+        };
+        ServerConfig::load(&o, env(pairs))
+    };
+    let err = load("[tls]\ncert_file = \"c.pem\"\n", &[]).unwrap_err().to_string();
+    assert!(err.contains("tls") && err.contains("key_file"), "{err}");
+    let public = [("KYC_LISTEN", "0.0.0.0:8443")];
+    let err = load("", &public).unwrap_err().to_string();
+    assert!(err.contains("[tls]"), "the refusal says how to serve publicly: {err}");
+    let both = "[tls]\ncert_file = \"c.pem\"\nkey_file = \"k.pem\"\n";
+    if cfg!(feature = "tls") {
+        let c = load(both, &public).unwrap();
+        assert!(c.tls.files().is_some());
+    } else {
+        assert!(load(both, &public).is_err());
+    }
+}

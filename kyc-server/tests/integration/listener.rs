@@ -30,7 +30,7 @@ async fn start(http: HttpConfig) -> Server {
     let (stop, stopped) = oneshot::channel::<()>();
     let app = harness.app.clone();
     tokio::spawn(async move {
-        serve(listener, app, ListenerLimits::from(&http), async {
+        serve(listener, app, ListenerLimits::from(&http), None, async {
             let _ = stopped.await;
         })
         .await
