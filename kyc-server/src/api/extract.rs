@@ -97,12 +97,15 @@ const FILE_FIELDS: &[&str] = &["file", "document", "image"];
 /// Reads an uploaded image: a raw body (any `Content-Type`; the bytes decide)
 /// or the first file field of a `multipart/form-data` body. At most `limit` bytes.
 pub(crate) async fn read_upload(req: Request, limit: u64) -> Result<Bytes, ApiError> {
-    if declared_length(&req).is_some_and(|n| n > limit + 64 * 1024) {
+    let whole = limit.saturating_add(MULTIPART_OVERHEAD);
+    if declared_length(&req).is_some_and(|n| n > whole) {
         return Err(too_large(limit));
     }
     if !content_type(&req).starts_with("multipart/form-data") {
         return read_limited(req.into_body(), limit).await;
     }
+    // part headers and skipped fields count too, as the body streams
+    let req = req.map(|b| Body::new(Limited::new(b, usize::try_from(whole).unwrap_or(usize::MAX))));
     let mut multipart = open_multipart(req).await?;
     let bad = multipart_error(limit);
     while let Some(mut field) = multipart.next_field().await.map_err(bad)? {

@@ -156,6 +156,15 @@ async fn rejects_bodies_over_the_limit() {
     h.upload("/upload-id", &ct, body, &format!("multipart/form-data; boundary={boundary}"))
         .await
         .assert_error(413, "payload_too_large");
+    // and the skipped text fields and part headers before it, without a
+    // Content-Length: 2 MiB of a non-file field is cut off as it streams
+    let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\n")
+        .into_bytes();
+    body.extend_from_slice(&vec![b'x'; 2 << 20]);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    h.upload("/upload-id", &ct, body, &format!("multipart/form-data; boundary={boundary}"))
+        .await
+        .assert_error(413, "payload_too_large");
 }
 
 #[tokio::test]

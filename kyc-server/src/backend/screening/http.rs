@@ -67,12 +67,21 @@ pub fn check_url(url: &str, allow_loopback_http: bool) -> Result<(), String> {
 }
 
 /// The HTTP screener.
-#[derive(Debug)]
 pub struct HttpScreener {
     client: reqwest::Client,
     url: String,
     api_key: String,
     config: HttpScreenerConfig,
+}
+
+impl std::fmt::Debug for HttpScreener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // the API key never reaches a log line
+        f.debug_struct("HttpScreener")
+            .field("url", &self.url)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug)]
