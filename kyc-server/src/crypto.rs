@@ -98,6 +98,11 @@ impl fmt::Debug for DataKey {
 }
 
 impl DataKey {
+    /// The key's bytes (wrapping, the derivation root).
+    pub(crate) fn bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
     /// A key from its bytes (e.g. [`MasterKey::derive`]).
     pub fn from_bytes(key: [u8; 32]) -> Self {
         Self(key)
@@ -156,6 +161,14 @@ impl MasterKey {
         Self::from_bytes(k)
     }
 
+    /// Loads an existing key file (mode 0600, base64); never creates one.
+    pub fn load_existing(path: &Path) -> Result<Self, CryptoError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| CryptoError::KeyFile { path: path.display().to_string(), source })?;
+        check_permissions(path)?;
+        Self::from_base64(&text)
+    }
+
     /// Loads the key file, or creates it (mode 0600, base64) if it does not exist.
     pub fn load_or_create(path: &Path) -> Result<Self, CryptoError> {
         let file_err = |source| CryptoError::KeyFile { path: path.display().to_string(), source };
@@ -185,6 +198,11 @@ impl MasterKey {
             }
             Err(e) => Err(file_err(e)),
         }
+    }
+
+    /// The key's bytes (the derivation root of a data directory made before it had one).
+    pub(crate) fn bytes(&self) -> &[u8; 32] {
+        &self.key
     }
 
     /// A short public id of this key (first 8 bytes of a hash), stored with wrapped keys.
@@ -250,11 +268,11 @@ fn check_permissions(_: &Path) -> Result<(), CryptoError> {
     Ok(())
 }
 
-/// The key the audit chain is computed under, derived from the master key
-/// (someone who can write the database but not read the key cannot re-hash
-/// the chain after changing it).
-pub fn audit_chain_key(master: &MasterKey) -> kyc_core::audit::ChainKey {
-    kyc_core::audit::ChainKey::from_bytes(master.derive(b"audit-chain-v1"))
+/// The key the audit chain is computed under, derived from the keyring's
+/// root (someone who can write the database but not read the master key
+/// cannot re-hash the chain after changing it).
+pub fn audit_chain_key(keys: &crate::keyring::Keyring) -> kyc_core::audit::ChainKey {
+    kyc_core::audit::ChainKey::from_bytes(keys.derive(b"audit-chain-v1"))
 }
 
 #[cfg(test)]

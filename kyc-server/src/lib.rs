@@ -15,6 +15,7 @@ pub mod crypto;
 pub mod error;
 #[cfg(any(test, feature = "testing"))]
 pub mod fixtures;
+pub mod keyring;
 pub mod limits;
 #[cfg(feature = "local")]
 pub mod lists;
@@ -32,4 +33,6 @@ pub use config::ServerConfig;
 pub use error::ApiError;
 #[cfg(feature = "local")]
 pub use state::LocalBackends;
-pub use state::{AppState, Backends, StartupError, load_master_key, prepare_data_dir};
+pub use state::{
+    AppState, Backends, StartupError, load_keyring, load_master_key, prepare_data_dir,
+};

@@ -49,9 +49,10 @@ impl From<&HttpConfig> for ListenerLimits {
 /// only ever gets `None`).
 #[cfg(feature = "tls")]
 pub type Tls = tokio_rustls::TlsAcceptor;
-/// The TLS acceptor type `serve` takes (feature `tls` is off: never built).
+/// The TLS acceptor type `serve` takes (feature `tls` is off: none can be made).
 #[cfg(not(feature = "tls"))]
-pub type Tls = std::convert::Infallible;
+#[derive(Debug, Clone)]
+pub enum Tls {}
 
 /// Serves `app` on `listener` (over TLS with `tls`) until `shutdown`
 /// completes, then waits up to the grace period for open connections. Each

@@ -12,6 +12,7 @@ use crate::{
     config::ServerConfig,
     cpu_pool::CpuPool,
     crypto::MasterKey,
+    keyring::Keyring,
     limits::Limits,
     retry::RetryPolicy,
     telemetry::Metrics,
@@ -229,6 +230,27 @@ pub fn load_master_key(
     }
 }
 
+/// Loads the keyring of `config.data_dir`: the master key (as
+/// [`load_master_key`]), the previous one during a rotation
+/// (`KYC_PREVIOUS_MASTER_KEY`, else `previous_master_key_file`, never
+/// created) and the derivation root.
+pub fn load_keyring(
+    config: &ServerConfig,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Keyring, StartupError> {
+    use crate::config::EnvVars;
+    prepare_data_dir(config)?;
+    let current = load_master_key(config, env(EnvVars::MASTER_KEY))?;
+    let previous = match env(EnvVars::PREVIOUS_MASTER_KEY).filter(|k| !k.trim().is_empty()) {
+        Some(k) => Some(MasterKey::from_base64(&k)?),
+        None => match &config.previous_master_key_file {
+            Some(path) => Some(MasterKey::load_existing(path)?),
+            None => None,
+        },
+    };
+    Ok(Keyring::open(&config.data_dir, current, previous)?)
+}
+
 /// Creates the data directory (mode 0700) if needed.
 pub fn prepare_data_dir(config: &ServerConfig) -> Result<(), StartupError> {
     let path = &config.data_dir;
@@ -280,7 +302,7 @@ mod local_state {
 
     impl LocalBackends {
         /// Opens (creating on first start) the database and object store under `data_dir`.
-        pub fn open(config: &ServerConfig, master: Arc<MasterKey>) -> Result<Self, StartupError> {
+        pub fn open(config: &ServerConfig, keys: Arc<Keyring>) -> Result<Self, StartupError> {
             prepare_data_dir(config)?;
             let db = Database::open(&config.data_dir.join("kyc.db"), config.storage.durability)?;
             // SQLite creates its files with the umask's mode (often 0644)
@@ -294,10 +316,10 @@ mod local_state {
                 }
             }
             let ocr_key = crate::crypto::DataKey::from_bytes(
-                master.derive(crate::backend::local::ocr_data::OCR_DATA_KEY_LABEL),
+                keys.derive(crate::backend::local::ocr_data::OCR_DATA_KEY_LABEL),
             );
-            let audit_key = crate::crypto::audit_chain_key(&master);
-            let objects = LocalObjectStore::open(&config.data_dir, master)?;
+            let audit_key = crate::crypto::audit_chain_key(&keys);
+            let objects = LocalObjectStore::open(&config.data_dir, keys)?;
             Ok(Self {
                 backends: Backends {
                     objects: Arc::new(objects.clone()),
@@ -320,9 +342,20 @@ mod local_state {
             config: ServerConfig,
             master_key_env: Option<String>,
         ) -> Result<(Self, LocalBackends), StartupError> {
-            prepare_data_dir(&config)?;
-            let master = Arc::new(load_master_key(&config, master_key_env)?);
-            let local = LocalBackends::open(&config, master.clone())?;
+            let env = move |name: &str| {
+                (name == crate::config::EnvVars::MASTER_KEY).then(|| master_key_env.clone())?
+            };
+            Self::local_with_env(config, env)
+        }
+
+        /// State over the embedded backends, the keys read through `env`
+        /// (`KYC_MASTER_KEY`, `KYC_PREVIOUS_MASTER_KEY`).
+        pub fn local_with_env(
+            config: ServerConfig,
+            env: impl Fn(&str) -> Option<String>,
+        ) -> Result<(Self, LocalBackends), StartupError> {
+            let keys = Arc::new(load_keyring(&config, env)?);
+            let local = LocalBackends::open(&config, keys.clone())?;
             #[cfg(feature = "face-onnx")]
             let face = crate::backend::local::face::LocalFaceEngine::load(
                 &config.face,
@@ -332,7 +365,7 @@ mod local_state {
                 config,
                 local.backends.clone(),
                 Arc::new(SystemClock),
-                master.derive(b"client-token-v1"),
+                keys.derive(b"client-token-v1"),
             );
             // the face engine and image decoding share one CPU pool
             #[cfg(feature = "face-onnx")]

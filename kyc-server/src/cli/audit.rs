@@ -4,10 +4,9 @@ use super::shared::{Output, env_lookup, open_db, print_line};
 use crate::{
     ServerConfig,
     backend::{AuditLog, local::SqliteAuditLog},
-    config::EnvVars,
     crypto::audit_chain_key,
     service::audit::{read_checkpoints, verify_log},
-    state::load_master_key,
+    state::load_keyring,
 };
 use anyhow::Context;
 use clap::Subcommand;
@@ -43,7 +42,7 @@ pub enum AuditCommand {
 
 /// Runs `kyc audit …`.
 pub(crate) async fn audit(config: &ServerConfig, cmd: &AuditCommand) -> anyhow::Result<ExitCode> {
-    let key = audit_chain_key(&load_master_key(config, env_lookup(EnvVars::MASTER_KEY))?);
+    let key = audit_chain_key(&load_keyring(config, env_lookup)?);
     let log = SqliteAuditLog::new(open_db(config)?, key.clone());
     match cmd {
         AuditCommand::Verify { heads, checkpoints, out } => {

@@ -1,12 +1,16 @@
-//! `kyc keys create|list|revoke`.
+//! `kyc keys create|list|roll|rotate|revoke`.
 
-use super::shared::{Output, open_db, print_line};
+use super::shared::{Output, env_lookup, open_db, print_line};
 use crate::{
     ServerConfig,
     auth::generate_key,
-    backend::{KeyStore, local::SqliteKeyStore},
+    backend::{
+        KeyStore,
+        local::{LocalObjectStore, SqliteKeyStore},
+    },
     clock::{Clock, SystemClock},
     config::validate_origin,
+    state::load_keyring,
 };
 use anyhow::{Context, bail};
 use clap::{Subcommand, ValueEnum};
@@ -37,6 +41,27 @@ pub enum KeysCommand {
     },
     /// List keys (ids, kinds, origins; never secrets).
     List {
+        /// Output format.
+        #[command(flatten)]
+        out: Output,
+    },
+    /// Replace an API key: a new key with the same kind, account, role and
+    /// origins; the old one keeps working for `--overlap-hours`, then is revoked.
+    Roll {
+        /// The key id to replace.
+        id: String,
+        /// Hours both keys work (0: the old one stops now).
+        #[arg(long, default_value_t = 24)]
+        overlap_hours: u32,
+        /// Output format.
+        #[command(flatten)]
+        out: Output,
+    },
+    /// Re-wrap every data key (and the derivation root) under the current
+    /// master key. Start the server with the new key as `KYC_MASTER_KEY` and
+    /// the old one as `KYC_PREVIOUS_MASTER_KEY` first; it keeps serving
+    /// meanwhile. Resumable; drop the previous key once it reports 0 left.
+    Rotate {
         /// Output format.
         #[command(flatten)]
         out: Output,
@@ -125,7 +150,12 @@ pub(crate) async fn keys(config: &ServerConfig, cmd: &KeysCommand) -> anyhow::Re
                 print_line(&serde_json::to_string(&list)?)?;
             } else {
                 for k in keys {
-                    let state = if k.revoked_at.is_some() { "revoked" } else { "active" };
+                    let now = SystemClock.now();
+                    let state = match k.revoked_at {
+                        _ if k.is_revoked(now) => "revoked",
+                        Some(_) => "rolling", // revoked at the end of its overlap
+                        None => "active",
+                    };
                     print_line(&format!(
                         "{}  {:<11} {:<10} {:<7} {:<16} {}",
                         k.id,
@@ -136,6 +166,55 @@ pub(crate) async fn keys(config: &ServerConfig, cmd: &KeysCommand) -> anyhow::Re
                         k.origins.join(",")
                     ))?;
                 }
+            }
+        }
+        KeysCommand::Roll { id, overlap_hours, out } => {
+            let old = store.get(id).await.with_context(|| format!("key {id}"))?;
+            let now = SystemClock.now();
+            if old.is_revoked(now) {
+                bail!("key {id} is revoked: create a new key instead");
+            }
+            let g = generate_key(old.kind, old.origins.clone(), &old.account, old.role, now);
+            store.insert(&g.record).await?;
+            let until = now.add_millis(i64::from(*overlap_hours) * 3_600_000);
+            store.revoke(id, until).await?;
+            if out.json {
+                let v = serde_json::json!({
+                    "id": g.record.id, "key": g.key, "kind": old.kind, "account": old.account,
+                    "role": old.role, "replaces": id, "oldKeyRevokedAt": until,
+                });
+                print_line(&v.to_string())?;
+            } else {
+                print_line(&format!(
+                    "created {} {} key {} replacing {id} (which stops at {until})\n{}\n(store it now: it is not shown again)",
+                    old.role.as_str(),
+                    old.kind.as_str(),
+                    g.record.id,
+                    g.key
+                ))?;
+            }
+        }
+        KeysCommand::Rotate { out } => {
+            let keys = std::sync::Arc::new(load_keyring(config, env_lookup)?);
+            let objects = LocalObjectStore::open(&config.data_dir, keys.clone())?;
+            let root = keys.rewrap_root(&config.data_dir)?;
+            let report = tokio::task::spawn_blocking(move || objects.rewrap_all()).await??;
+            let left = report.keys - report.rewrapped - report.already_current;
+            if out.json {
+                let v = serde_json::json!({
+                    "masterKey": keys.current().id(), "rootRewrapped": root,
+                    "dataKeys": report.keys, "rewrapped": report.rewrapped,
+                    "alreadyCurrent": report.already_current, "left": left,
+                });
+                print_line(&v.to_string())?;
+            } else {
+                print_line(&format!(
+                    "{} data keys under master key {}: {} re-wrapped now, {} already; the previous key can go",
+                    report.keys,
+                    keys.current().id(),
+                    report.rewrapped,
+                    report.already_current
+                ))?;
             }
         }
         KeysCommand::Revoke { id, out } => {

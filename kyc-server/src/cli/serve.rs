@@ -4,7 +4,7 @@
 use super::shared::{env_lookup, print_line};
 use crate::{
     AppState,
-    config::{EnvVars, ServerConfig},
+    config::ServerConfig,
     service::{audit::write_checkpoint, retention::run_sweeper},
 };
 use anyhow::Context;
@@ -72,9 +72,9 @@ pub(crate) async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
     crate::telemetry::init_tracing(&config.log);
     let addr = config.listen_addr()?;
     let sweep_every = Duration::from_secs(config.sweep_interval_secs);
-    let (state, local) = AppState::local(config, env_lookup(EnvVars::MASTER_KEY))?;
+    let (state, local) = AppState::local_with_env(config, env_lookup)?;
     #[cfg(feature = "danger-fixed-challenge")]
-    let state = match env_lookup(EnvVars::DANGER_FIXED_CHALLENGE) {
+    let state = match env_lookup(crate::config::EnvVars::DANGER_FIXED_CHALLENGE) {
         Some(seq) if !seq.trim().is_empty() => {
             let gestures = seq
                 .split(',')
@@ -83,7 +83,7 @@ pub(crate) async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
                 .with_context(|| {
                     format!(
                         "{}: use e.g. turn_left,blink,turn_right",
-                        EnvVars::DANGER_FIXED_CHALLENGE
+                        crate::config::EnvVars::DANGER_FIXED_CHALLENGE
                     )
                 })?;
             tracing::warn!(

@@ -18,6 +18,8 @@ impl EnvVars {
     pub const LOG_FORMAT: &'static str = "KYC_LOG_FORMAT";
     /// The master key, base64 of 32 bytes. Overrides `master_key_file`. Never put it in the file.
     pub const MASTER_KEY: &'static str = "KYC_MASTER_KEY";
+    /// The previous master key during a rotation, base64 (`previous_master_key_file` otherwise).
+    pub const PREVIOUS_MASTER_KEY: &'static str = "KYC_PREVIOUS_MASTER_KEY";
     /// `retention_days`: how long a verification and its data are kept.
     pub const RETENTION_DAYS: &'static str = "KYC_RETENTION_DAYS";
     /// `client_token_ttl_secs`: lifetime of client tokens.
@@ -56,6 +58,7 @@ impl EnvVars {
         Self::LOG,
         Self::LOG_FORMAT,
         Self::MASTER_KEY,
+        Self::PREVIOUS_MASTER_KEY,
         Self::RETENTION_DAYS,
         Self::CLIENT_TOKEN_TTL_SECS,
         Self::RATE_LIMIT_RPS,

@@ -66,6 +66,10 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     /// Key file for the master key (default `{data_dir}/master.key`; `KYC_MASTER_KEY` wins).
     pub master_key_file: Option<PathBuf>,
+    /// During a master-key rotation, the key file of the previous master key
+    /// (`KYC_PREVIOUS_MASTER_KEY` wins): what it wrapped still opens until
+    /// `kyc keys rotate` has re-wrapped it.
+    pub previous_master_key_file: Option<PathBuf>,
     /// Days a verification and its data are kept.
     pub retention_days: u32,
     /// Lifetime of client tokens, in seconds.
@@ -109,6 +113,7 @@ impl Default for ServerConfig {
             listen: "127.0.0.1:8080".into(),
             data_dir: PathBuf::from("./kyc-data"),
             master_key_file: None,
+            previous_master_key_file: None,
             retention_days: 30,
             client_token_ttl_secs: 3600,
             sweep_interval_secs: 60,

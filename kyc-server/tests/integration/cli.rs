@@ -89,6 +89,25 @@ fn keys_create_list_revoke() {
             .iter()
             .any(|k| k["account"] == "acme" && k["role"] == "integrator")
     );
+    // rolling a key: the new one has the old one's account and role; the
+    // old one works through the overlap, or stops at once with 0
+    let acme_id = acme["id"].as_str().unwrap();
+    let rolled = json(&run(dir.path(), &["keys", "roll", acme_id, "--json"]));
+    assert_eq!(
+        (rolled["account"].as_str(), rolled["replaces"].as_str()),
+        (Some("acme"), Some(acme_id))
+    );
+    let list = json(&run(dir.path(), &["keys", "list", "--json"]));
+    let old = list.as_array().unwrap().iter().find(|k| k["id"] == acme_id).unwrap().clone();
+    assert_eq!(old["revokedAt"], rolled["oldKeyRevokedAt"]);
+    let text = String::from_utf8_lossy(&run(dir.path(), &["keys", "list"]).stdout).into_owned();
+    let line = text.lines().find(|l| l.starts_with(acme_id)).unwrap();
+    assert!(line.contains("rolling"), "still working through its overlap: {line}");
+    let new_id = rolled["id"].as_str().unwrap();
+    let o = run(dir.path(), &["keys", "roll", new_id, "--overlap-hours", "0", "--json"]);
+    assert!(o.status.success());
+    let o = run(dir.path(), &["keys", "roll", new_id, "--json"]);
+    assert!(!o.status.success(), "a revoked key cannot be rolled");
     for bad in [
         &["keys", "create", "--kind", "secret", "--account", "Acme Corp"][..],
         &["keys", "create", "--kind", "publishable", "--origin", "https://a.example", "--admin"],
@@ -836,4 +855,84 @@ async fn lists_update_bounds_a_chunked_download() {
     // the client stopped reading soon after the bound, not at the end of the body
     let read = sent.load(std::sync::atomic::Ordering::Relaxed);
     assert!(read < 16 * 1024 * 1024, "{read} bytes were sent before the client hung up");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn master_key_rotation_rewraps_every_data_key_and_keeps_the_chain() {
+    use base64::Engine;
+    use kyc_server::{
+        AppState, ServerConfig,
+        backend::ObjectKey,
+        service::{upload::store_document, verifications::create},
+    };
+    let b64 = |k: [u8; 32]| base64::engine::general_purpose::STANDARD.encode(k);
+    let (a, b) = (b64([0xa1; 32]), b64([0xb2; 32]));
+    let dir = tempfile::tempdir().unwrap();
+    let config = ServerConfig { data_dir: dir.path().to_owned(), ..Default::default() };
+    let env_of = |current: &str, previous: Option<&str>| {
+        let (current, previous) = (current.to_owned(), previous.map(str::to_owned));
+        move |name: &str| match name {
+            "KYC_MASTER_KEY" => Some(current.clone()),
+            "KYC_PREVIOUS_MASTER_KEY" => previous.clone(),
+            _ => None,
+        }
+    };
+    let mut ids = Vec::new();
+    {
+        let (state, _local) = AppState::local_with_env(config.clone(), env_of(&a, None)).unwrap();
+        for i in 0..3 {
+            let (v, _) =
+                create(&state, "k1", "default", &Default::default(), None, "k1").await.unwrap();
+            store_document(&state, &v.id, document_photo(i).into(), "k1").await.unwrap();
+            ids.push(v.id);
+        }
+    }
+    let read_all = |state: &AppState| {
+        let state = state.clone();
+        let ids = ids.clone();
+        async move {
+            for id in &ids {
+                state.backends.objects.get(&ObjectKey::id_upload(*id)).await.unwrap();
+            }
+        }
+    };
+    // the new key alone cannot open what the old one wrapped: a clear refusal, not a new root
+    let err = AppState::local_with_env(config.clone(), env_of(&b, None)).unwrap_err().to_string();
+    assert!(err.contains("master key"), "{err}");
+
+    // the server restarted with the new key and the old one as previous keeps serving
+    let (serving, _local) = AppState::local_with_env(config.clone(), env_of(&b, Some(&a))).unwrap();
+    read_all(&serving).await;
+    let rotate = |current: &str, previous: Option<&str>| {
+        let mut c = kyc(dir.path(), &["keys", "rotate", "--json"]);
+        c.env("KYC_MASTER_KEY", current);
+        if let Some(p) = previous {
+            c.env("KYC_PREVIOUS_MASTER_KEY", p);
+        }
+        c.output().unwrap()
+    };
+    let o = rotate(&b, Some(&a));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let first = json(&o);
+    assert_eq!((first["dataKeys"].as_u64(), first["rewrapped"].as_u64()), (Some(3), Some(3)));
+    assert_eq!(first["rootRewrapped"], true);
+    // the running server reads on through the rotation, and writes under the new key
+    read_all(&serving).await;
+    let (v, _) = create(&serving, "k1", "default", &Default::default(), None, "k1").await.unwrap();
+    store_document(&serving, &v.id, document_photo(5).into(), "k1").await.unwrap();
+    drop(serving);
+    // resumable: a second run finds nothing left to do
+    let again = json(&rotate(&b, Some(&a)));
+    assert_eq!((again["rewrapped"].as_u64(), again["alreadyCurrent"].as_u64()), (Some(0), Some(4)));
+
+    // the previous key can go: the new one alone opens everything, the chain verifies
+    let (state, _local) = AppState::local_with_env(config.clone(), env_of(&b, None)).unwrap();
+    read_all(&state).await;
+    drop(state);
+    let mut verify = kyc(dir.path(), &["audit", "verify", "--json"]);
+    verify.env("KYC_MASTER_KEY", &b);
+    let report = json(&verify.output().unwrap());
+    assert_eq!(report["ok"], true, "{report}");
+    // and the old key alone opens nothing any more
+    assert!(AppState::local_with_env(config, env_of(&a, None)).is_err());
 }

@@ -16,7 +16,8 @@
 
 use crate::{
     backend::{ObjectKey, ObjectMeta, ObjectStore, PutMode, StoreError, StoredObject},
-    crypto::{CryptoError, DataKey, MasterKey},
+    crypto::{CryptoError, DataKey},
+    keyring::{Keyring, replace_private},
 };
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -33,7 +34,18 @@ use std::{
 #[derive(Debug, Clone)]
 pub struct LocalObjectStore {
     root: PathBuf,
-    master: Arc<MasterKey>,
+    keys: Arc<Keyring>,
+}
+
+/// What `kyc keys rotate` did to the wrapped keys.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RewrapReport {
+    /// Wrapped data keys found.
+    pub keys: u64,
+    /// Re-wrapped under the current master key by this run.
+    pub rewrapped: u64,
+    /// Already under the current key (done by an earlier, interrupted run).
+    pub already_current: u64,
 }
 
 fn io_err(e: io::Error) -> StoreError {
@@ -120,12 +132,64 @@ fn remove_if_exists(path: &Path) -> io::Result<bool> {
 }
 
 impl LocalObjectStore {
-    /// A store under `root` (created if missing), sealing data keys with `master`.
-    pub fn open(root: &Path, master: Arc<MasterKey>) -> Result<Self, StoreError> {
+    /// A store under `root` (created if missing), wrapping data keys with `keys`.
+    pub fn open(root: &Path, keys: Arc<Keyring>) -> Result<Self, StoreError> {
         for sub in ["objects", "keys"] {
             fs::create_dir_all(root.join(sub)).map_err(io_err)?;
         }
-        Ok(Self { root: root.to_owned(), master })
+        Ok(Self { root: root.to_owned(), keys })
+    }
+
+    /// An exclusive lock between erasing a data key and re-wrapping it (in
+    /// `kyc keys rotate`, another process): a rotation never writes back a
+    /// key an erasure has just destroyed.
+    fn key_lock(&self) -> Result<fs::File, StoreError> {
+        let f = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.root.join("keys").join(".lock"))
+            .map_err(io_err)?;
+        f.lock().map_err(io_err)?;
+        Ok(f)
+    }
+
+    /// Re-wraps every data key still under the previous master key with the
+    /// current one. Safe to run while the server serves and to re-run after
+    /// an interruption (keys already current are counted, not rewritten).
+    pub fn rewrap_all(&self) -> Result<RewrapReport, StoreError> {
+        let mut report = RewrapReport::default();
+        for entry in fs::read_dir(self.root.join("keys")).map_err(io_err)? {
+            let path = entry.map_err(io_err)?.path();
+            let Some(id) = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_suffix(".key"))
+                .and_then(|n| n.parse::<VerificationId>().ok())
+            else {
+                continue; // the lock, temporary files
+            };
+            let _lock = self.key_lock()?;
+            let wrapped = match fs::read(&path) {
+                Ok(w) => w,
+                // erased since the directory was listed
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io_err(e)),
+            };
+            report.keys += 1;
+            match self
+                .keys
+                .rewrap(&wrapped, id.to_string().as_bytes())
+                .map_err(|e| crypto_err(&e))?
+            {
+                None => report.already_current += 1,
+                Some(new) => {
+                    replace_private(&path, &new).map_err(io_err)?;
+                    report.rewrapped += 1;
+                }
+            }
+        }
+        Ok(report)
     }
 
     fn object_path(&self, key: &ObjectKey) -> PathBuf {
@@ -138,7 +202,7 @@ impl LocalObjectStore {
 
     fn load_data_key(&self, id: &VerificationId) -> Result<DataKey, StoreError> {
         let wrapped = fs::read(self.key_path(id)).map_err(io_err)?;
-        self.master.unwrap_key(&wrapped, id.to_string().as_bytes()).map_err(|e| crypto_err(&e))
+        self.keys.unwrap_key(&wrapped, id.to_string().as_bytes()).map_err(|e| crypto_err(&e))
     }
 
     /// The verification's data key, created on first use. Concurrent creators
@@ -147,7 +211,7 @@ impl LocalObjectStore {
         match self.load_data_key(id) {
             Err(StoreError::NotFound) => {
                 let dek = DataKey::generate();
-                let wrapped = self.master.wrap(&dek, id.to_string().as_bytes());
+                let wrapped = self.keys.wrap(&dek, id.to_string().as_bytes());
                 match write_atomic(&self.key_path(id), &wrapped, true) {
                     Ok(()) => Ok(dek),
                     Err(e) if e.kind() == io::ErrorKind::AlreadyExists => self.load_data_key(id),
@@ -197,11 +261,13 @@ impl LocalObjectStore {
     fn erase_blocking(&self, id: &VerificationId) -> Result<(), StoreError> {
         // destroy the data key first: from then on nothing of this verification decrypts
         let key_path = self.key_path(id);
+        let lock = self.key_lock()?;
         if remove_if_exists(&key_path).map_err(io_err)?
             && let Some(dir) = key_path.parent()
         {
             sync_dir(dir).map_err(io_err)?;
         }
+        drop(lock);
         for prefix in crate::backend::verification_prefixes(id) {
             let path = self.root.join("objects").join(&prefix);
             if prefix.ends_with('/') {

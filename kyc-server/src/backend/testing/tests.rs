@@ -12,7 +12,7 @@ async fn local_backends_conform() {
     use crate::backend::local::*;
     use std::sync::Arc;
     let dir = tempfile::tempdir().unwrap();
-    let master = Arc::new(crate::crypto::MasterKey::generate());
+    let master = Arc::new(crate::keyring::Keyring::ephemeral(crate::crypto::MasterKey::generate()));
     let key = crate::crypto::audit_chain_key(&master);
     let db = Database::open(&dir.path().join("kyc.db"), Durability::Full).unwrap();
     let backends = crate::Backends {
