@@ -9,6 +9,7 @@ mod auth;
 mod authz;
 mod cli;
 mod demo;
+mod disk;
 mod limits;
 mod listener;
 mod liveness;

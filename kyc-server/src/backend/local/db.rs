@@ -142,7 +142,8 @@ pub(crate) fn sql_err(e: rusqlite::Error) -> StoreError {
         rusqlite::Error::SqliteFailure(f, _) => match f.code {
             C::DatabaseBusy | C::DatabaseLocked => StoreError::unavailable(e),
             C::ConstraintViolation => StoreError::Conflict,
-            C::DiskFull | C::SystemIoFailure | C::CannotOpen => {
+            // a full disk or a data directory gone read-only: 503, and recovery when it clears
+            C::DiskFull | C::SystemIoFailure | C::CannotOpen | C::ReadOnly => {
                 StoreError::Unavailable { retryable: false, source: Some(Box::new(e)) }
             }
             _ => StoreError::backend(e),
