@@ -65,7 +65,16 @@ struct Ctx {
     base: String,
     key: String,
     documents: Vec<Vec<u8>>,
-    frames: Vec<String>,
+    frames: Vec<Vec<u8>>,
+}
+
+/// Frame `index` of the clip as client `c`'s session `n` sends it: a clip's
+/// bytes are accepted once across all verifications, so each copy carries
+/// a trailer of its own after the JPEG's end (the server strips it).
+fn frame(ctx: &Ctx, index: usize, c: usize, n: usize) -> String {
+    let mut bytes = ctx.frames[index].clone();
+    bytes.extend_from_slice(format!("load-bench:{c}:{n}").as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// A verification with its document and a started liveness session: (client token, nonce).
@@ -112,6 +121,7 @@ async fn client(
 ) {
     let mut i = c;
     let mut session: Option<(String, String, usize)> = None;
+    let mut sessions = 0;
     while Instant::now() < deadline {
         match scenario {
             Scenario::Uploads => {
@@ -136,6 +146,7 @@ async fn client(
             }
             Scenario::Frames => {
                 if session.as_ref().is_none_or(|s| s.2 >= ctx.frames.len()) {
+                    sessions += 1;
                     session = liveness_session(&ctx, i).await.map(|(t, n)| (t, n, 0));
                     if session.is_none() {
                         tally.lock().unwrap().record(598, 0.0);
@@ -146,7 +157,7 @@ async fn client(
                 let body = serde_json::json!({
                     "frameId": format!("f{next}"),
                     "nonce": nonce,
-                    "image": ctx.frames[*next],
+                    "image": frame(&ctx, *next, c, sessions),
                 });
                 *next += 1;
                 let t = Instant::now();
@@ -274,10 +285,8 @@ fn main() {
     let server = start_server();
     let pid = server.child.id();
     let key = secret_key(server.data.path());
-    let frames: Vec<String> = kyc_server::fixtures::clip("wh_address_a")
-        .into_iter()
-        .map(|(jpg, ..)| base64::engine::general_purpose::STANDARD.encode(jpg))
-        .collect();
+    let frames: Vec<Vec<u8>> =
+        kyc_server::fixtures::clip("wh_address_a").into_iter().map(|(jpg, ..)| jpg).collect();
     let results = rt.block_on(async {
         let http =
             kyc_server::util::http_client_builder().pool_max_idle_per_host(256).build().unwrap();
