@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A fuzzing campaign over every parser of untrusted bytes: runs each target
+# A fuzzing campaign over every parser of untrusted bytes (images, MRZ,
+# names, JSON and multipart request bodies through the router, list files): runs each target
 # for SECS seconds (default 180) with cargo-fuzz on nightly, seeded from the
 # shared test data when it is there, and writes a JSON report of executions,
 # speed, coverage and crashes per target.
@@ -34,6 +35,10 @@ head -c 3000 "$shared/data/documents/mrz.jsonl" > "$work/mrz" 2>/dev/null && mkd
 mkdir -p "$s/wire_json"
 echo '{"externalRef":"cust-1","metadata":{"plan":"gold"}}' > "$s/wire_json/create"
 echo '{"frameId":"f1","nonce":"00ff","image":"AA==","capturedAt":"2025-11-25T10:00:00.000Z"}' > "$s/wire_json/frame"
+mkdir -p "$s/http_bodies"
+printf '\x00--XyZ\r\nContent-Disposition: form-data; name="frameId"\r\n\r\nf1\r\n--XyZ\r\nContent-Disposition: form-data; name="image"; filename="f.jpg"\r\n\r\n\xff\xd8\xff\xd9\r\n--XyZ--\r\n' > "$s/http_bodies/frame"
+printf '\x01{"frameId":"f1","nonce":"00","image":"AA=="}' > "$s/http_bodies/json"
+printf '\x03{"externalRef":"x","metadata":{"a":"b"}}' > "$s/http_bodies/create"
 
 results=()
 failed=0
@@ -58,6 +63,7 @@ run() { # run FUZZ_DIR TARGET
 }
 for t in image_inspect mrz_parse name_normalise wire_json; do run kyc-core/fuzz "$t"; done
 run kyc-screening/fuzz list_files
+run kyc-server/fuzz http_bodies
 
 mkdir -p "$(dirname "$report")"
 { printf '{"commit":"%s","targets":[' "$(git rev-parse --short HEAD)"; (IFS=,; printf '%s' "${results[*]}"); printf ']}\n'; } > "$report"
