@@ -31,21 +31,16 @@
 )]
 
 mod common;
+use common::env_num;
 
 use base64::Engine;
-use common::{Server, kyc, secret_key};
+use common::{Server, kyc, secret_key, serve_in, write_report};
 use std::{
     collections::BTreeMap,
-    io::{BufRead, BufReader},
-    path::{Path, PathBuf},
-    process::Stdio,
+    path::Path,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
-
-fn env_num(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
 
 /// xorshift: the harness's own randomness, reproducible from `CRASH_SEED`.
 struct Rng(u64);
@@ -65,16 +60,7 @@ impl Rng {
 
 fn start(data: &Path) -> Server {
     // the same data directory across restarts: `common::start_server` makes a fresh one
-    let mut child = kyc(data)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("KYC_JOB_LEASE_SECS", "2")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let base = line.split_whitespace().nth(3).expect("listening line").to_owned();
+    let (child, base) = serve_in(data, &[("KYC_JOB_LEASE_SECS", "2")]);
     Server { child, base, data: tempfile::tempdir().unwrap() }
 }
 
@@ -524,14 +510,8 @@ fn main() {
         "audit_records_verified": audit_records,
         "failure": failure,
     });
-    let out = std::env::var("KYC_BENCH_OUT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-reports"));
-    std::fs::create_dir_all(&out).unwrap();
-    let path = out.join("crash.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&report).unwrap()).unwrap();
     println!("{}", serde_json::to_string_pretty(&report).unwrap());
-    println!("report: {}", path.display());
+    write_report("crash", &report);
     if report["failure"].is_string() {
         std::process::exit(1);
     }

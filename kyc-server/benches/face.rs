@@ -21,6 +21,9 @@
     missing_docs
 )]
 
+mod common;
+use common::env_num;
+
 use base64::{Engine, engine::general_purpose::STANDARD};
 use kyc_server::{
     backend::{
@@ -33,15 +36,11 @@ use kyc_server::{
 use serde_json::json;
 use std::{
     io::{BufRead, BufReader},
-    path::{Path, PathBuf},
+    path::Path,
     process::{Command, Stdio},
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
-
-fn env_num(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
 
 fn stats(mut v: Vec<f64>) -> serde_json::Value {
     v.sort_by(f64::total_cmp);
@@ -330,10 +329,5 @@ fn main() {
         "speed": speed,
         "submit_frame": throughput,
     });
-    let out = std::env::var("KYC_BENCH_OUT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-reports"));
-    std::fs::create_dir_all(&out).unwrap();
-    std::fs::write(out.join("face.json"), serde_json::to_string_pretty(&report).unwrap()).unwrap();
-    println!("report: {}", out.join("face.json").display());
+    common::write_report("face", &report);
 }

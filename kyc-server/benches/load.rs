@@ -25,19 +25,15 @@
 )]
 
 mod common;
+use common::env_num;
 
 use base64::Engine;
-use common::{cpu_secs, percentile, rss_kb, secret_key, start_server};
+use common::{cpu_secs, documents, percentile, rss_kb, secret_key, start_server, write_report};
 use std::{
     collections::BTreeMap,
-    path::{Path, PathBuf},
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
-
-fn env_num(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
 
 #[derive(Default)]
 struct Tally {
@@ -260,17 +256,6 @@ async fn level(
     })
 }
 
-fn documents() -> Vec<Vec<u8>> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/documents/generated");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "jpg"))
-        .collect();
-    files.sort();
-    files.iter().map(|p| std::fs::read(p).unwrap()).collect()
-}
-
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
@@ -315,10 +300,6 @@ fn main() {
             rss.lock().unwrap().iter().map(|(t, mb)| serde_json::json!([t, mb])).collect();
         (out, timeline)
     });
-    let out = std::env::var("KYC_BENCH_OUT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-reports"));
-    std::fs::create_dir_all(&out).unwrap();
     let report = serde_json::json!({
         "bench": "load",
         "machine": { "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0) },
@@ -327,7 +308,5 @@ fn main() {
         "results": results.0,
         "rss_timeline_mb": results.1,
     });
-    let path = out.join("load.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&report).unwrap()).unwrap();
-    println!("report: {}", path.display());
+    write_report("load", &report);
 }

@@ -26,25 +26,9 @@
 
 use std::{
     io::Cursor,
-    path::{Path, PathBuf},
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
-
-fn env_num(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn documents() -> Vec<Vec<u8>> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/documents/generated");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "jpg"))
-        .collect();
-    files.sort();
-    files.iter().map(|p| std::fs::read(p).unwrap()).collect()
-}
 
 fn upscaled(docs: &[Vec<u8>]) -> Vec<Vec<u8>> {
     docs.iter()
@@ -65,7 +49,8 @@ fn upscaled(docs: &[Vec<u8>]) -> Vec<Vec<u8>> {
 }
 
 mod common;
-use common::{cpu_secs, percentile, rss_kb, secret_key, start_server};
+use common::env_num;
+use common::{cpu_secs, documents, percentile, rss_kb, secret_key, start_server, write_report};
 
 async fn create_tokens(
     http: &reqwest::Client,
@@ -254,10 +239,6 @@ fn main() {
         }
         out
     });
-    let out = std::env::var("KYC_BENCH_OUT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-reports"));
-    std::fs::create_dir_all(&out).unwrap();
     let report = serde_json::json!({
         "bench": "upload",
         "machine": { "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0) },
@@ -265,7 +246,5 @@ fn main() {
         "paced_rate_per_s": rate,
         "results": reports,
     });
-    let path = out.join("upload.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&report).unwrap()).unwrap();
-    println!("report: {}", path.display());
+    write_report("upload", &report);
 }

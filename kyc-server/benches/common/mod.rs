@@ -4,7 +4,7 @@
 
 use std::{
     io::{BufRead, BufReader},
-    path::Path,
+    path::{Path, PathBuf},
     process::{Child, Command, Stdio},
 };
 
@@ -21,6 +21,11 @@ impl Drop for Server {
     }
 }
 
+/// A numeric setting from the environment, or `default`.
+pub(crate) fn env_num(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
 pub(crate) fn kyc(data: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_kyc"));
     c.arg("--data-dir")
@@ -33,16 +38,44 @@ pub(crate) fn kyc(data: &Path) -> Command {
 
 pub(crate) fn start_server() -> Server {
     let data = tempfile::tempdir().unwrap();
-    let mut child = kyc(data.path())
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let (child, base) = serve_in(data.path(), &[]);
+    Server { child, base, data }
+}
+
+/// Starts `kyc serve` on `data` (kept across restarts) with extra `env`;
+/// the child and its base URL.
+pub(crate) fn serve_in(data: &Path, env: &[(&str, &str)]) -> (Child, String) {
+    let mut cmd = kyc(data);
+    cmd.args(["serve", "--listen", "127.0.0.1:0"]).envs(env.iter().copied());
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let base = line.split_whitespace().nth(3).expect("listening line").to_owned();
-    Server { child, base, data }
+    (child, base)
+}
+
+/// The shared document photos (`../shared/data/documents/generated/*.jpg`), in name order.
+pub(crate) fn documents() -> Vec<Vec<u8>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/documents/generated");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jpg"))
+        .collect();
+    files.sort();
+    files.iter().map(|p| std::fs::read(p).unwrap()).collect()
+}
+
+/// Writes `report` as `{name}.json` under `$KYC_BENCH_OUT` (default
+/// `target/bench-reports`) and says where.
+pub(crate) fn write_report(name: &str, report: &serde_json::Value) {
+    let out = std::env::var("KYC_BENCH_OUT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-reports"));
+    std::fs::create_dir_all(&out).unwrap();
+    let path = out.join(format!("{name}.json"));
+    std::fs::write(&path, serde_json::to_string_pretty(report).unwrap()).unwrap();
+    println!("report: {}", path.display());
 }
 
 pub(crate) fn secret_key(data: &Path) -> String {
