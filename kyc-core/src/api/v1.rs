@@ -541,6 +541,9 @@ pub struct FaceMatchEvidence {
     /// How one face was followed through the whole session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<IdentityEvidence>,
+    /// Whether the turned frames showed a face with depth (not a plane).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub depth: Option<crate::challenge::DepthEvidence>,
 }
 
 /// One face through the whole session: every face-present frame (gesture

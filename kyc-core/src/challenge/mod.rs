@@ -33,9 +33,11 @@
 //! to **their own left**; `pitch_deg` is positive when they look up. Eye
 //! openness is 0 (closed) to 1 (fully open).
 
+mod depth;
 mod evaluate;
 mod integrity;
 
+pub use depth::{Depth, DepthEvidence, parallax};
 pub use evaluate::{Evaluation, evaluate};
 pub use integrity::{Continuity, FacePlacement, FrameTimes, FrameTiming, Jump, TimingViolation};
 
@@ -152,6 +154,8 @@ pub struct ChallengePolicy {
     pub timing: FrameTiming,
     /// How far the tracked face may move between frames.
     pub continuity: Continuity,
+    /// How much depth turned frames must show.
+    pub depth: Depth,
 }
 
 impl Default for ChallengePolicy {
@@ -165,6 +169,7 @@ impl Default for ChallengePolicy {
             thresholds: GestureThresholds::default(),
             timing: FrameTiming::default(),
             continuity: Continuity::default(),
+            depth: Depth::default(),
         }
     }
 }
@@ -181,7 +186,7 @@ pub enum PolicyError {
     BadStepCount,
     /// Non-positive TTL or gap, or timing/continuity rules out of range.
     #[error(
-        "ttl_ms, max_gap_ms and timing.max_clock_drift_ms must be positive, continuity.max_scale above 1"
+        "ttl_ms, max_gap_ms and timing.max_clock_drift_ms must be positive, continuity.max_scale above 1, depth.min_yaw_deg in [0, 90) and depth.min_parallax in [0, 2)"
     )]
     BadTiming,
     /// Thresholds out of order.
@@ -226,6 +231,7 @@ impl ChallengePolicy {
             || tm.min_interval_ms < 0
             || !(c.max_shift > 0.0 && c.shift_per_second >= 0.0)
             || !(c.max_scale > 1.0 && c.scale_per_second >= 0.0)
+            || !self.depth.is_valid()
         {
             return Err(PolicyError::BadTiming);
         }
@@ -275,6 +281,9 @@ pub struct PendingChallenge {
     /// Face-continuity rules in force when it was issued.
     #[cfg_attr(feature = "server-state", serde(default))]
     pub continuity: Continuity,
+    /// The depth rule in force when it was issued.
+    #[cfg_attr(feature = "server-state", serde(default))]
+    pub depth: Depth,
 }
 
 impl PendingChallenge {
@@ -367,6 +376,7 @@ pub fn issue(
         thresholds: policy.thresholds,
         timing: policy.timing,
         continuity: policy.continuity,
+        depth: policy.depth,
     };
     Ok((prompt, pending))
 }

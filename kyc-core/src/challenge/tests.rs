@@ -18,6 +18,7 @@ fn pending(sequence: &[Gesture]) -> PendingChallenge {
         thresholds: GestureThresholds::default(),
         timing: FrameTiming::default(),
         continuity: Continuity::default(),
+        depth: Default::default(),
     }
 }
 

@@ -333,6 +333,9 @@ pub struct SessionFrame {
     /// Where the one face was (none unless exactly one face).
     #[serde(default)]
     pub placement: Option<kyc_core::challenge::FacePlacement>,
+    /// The one face's five landmarks (none unless exactly one face).
+    #[serde(default)]
+    pub landmarks: Option<kyc_core::face::Landmarks>,
 }
 
 /// A liveness session: the server-side half of one challenge and what was observed.

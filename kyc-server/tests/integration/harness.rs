@@ -178,9 +178,18 @@ impl Harness {
         config: ServerConfig,
         fixed: Option<Vec<kyc_core::challenge::Gesture>>,
     ) -> Self {
+        Self::with_engine(config, fixed, Arc::new(face_engine()))
+    }
+
+    /// A harness on memory backends with `engine` as the face engine.
+    pub(crate) fn with_engine(
+        config: ServerConfig,
+        fixed: Option<Vec<kyc_core::challenge::Gesture>>,
+        engine: Arc<dyn kyc_server::backend::face::FaceEngine>,
+    ) -> Self {
         let clock = Arc::new(ManualClock::new(Timestamp::from_unix_millis(T0)));
         let mut state = AppState::new(config, Backends::memory(), clock.clone(), [7u8; 32])
-            .with_face_engine(Arc::new(face_engine()));
+            .with_face_engine(engine);
         if let Some(seq) = fixed {
             state = state.with_fixed_challenge(seq);
         }

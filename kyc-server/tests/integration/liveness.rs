@@ -2,6 +2,7 @@
 //! `start-liveness → submit-frame… → verify`.
 
 mod attacks;
+mod depth;
 
 use crate::harness::*;
 use axum::{
@@ -27,7 +28,11 @@ struct Flow {
 impl Flow {
     /// A verification with `document` uploaded, on an engine with a pinned challenge.
     async fn new(fixed: &[Gesture], document: Vec<u8>, config: ServerConfig) -> Self {
-        let h = Harness::with_face(config, Some(fixed.to_vec()));
+        Self::on(Harness::with_face(config, Some(fixed.to_vec())), document).await
+    }
+
+    /// A verification with `document` uploaded on harness `h`.
+    async fn on(h: Harness, document: Vec<u8>) -> Self {
         let sk = h.secret().await;
         let (id, ct) = h.verification(&sk).await;
         let r = h.upload("/upload-id", &ct, document, "image/jpeg").await;
@@ -160,6 +165,9 @@ async fn a_real_head_turn_session_passes() {
     let fm = &l["faceMatch"];
     assert!(fm["average"].as_f64().unwrap() >= 85.0, "{fm}");
     assert!(fm["sameFaceMin"].as_f64().unwrap() >= 85.0, "{fm}");
+    // both turns measured for depth, well above the flat-face line
+    assert!(fm["depth"]["framesMeasured"].as_u64().unwrap() >= 8, "{fm}");
+    assert!(fm["depth"]["medianParallax"].as_f64().unwrap() >= 0.15, "{fm}");
     assert_eq!(fm["engine"], "local-onnx/dlib-resnet-v1");
     // verify is idempotent
     assert_eq!(f.verify().await.json()["status"], "passed");
@@ -463,22 +471,8 @@ mod resilience {
             fail_compare: AtomicBool::new(false),
             calls: AtomicU32::new(0),
         });
-        let clock = Arc::new(kyc_server::clock::ManualClock::new(
-            kyc_core::Timestamp::from_unix_millis(T0),
-        ));
-        let state = kyc_server::AppState::new(
-            config,
-            kyc_server::Backends::memory(),
-            clock.clone(),
-            [7u8; 32],
-        )
-        .with_face_engine(flaky.clone())
-        .with_fixed_challenge(fixed.to_vec());
-        let h = Harness { app: kyc_server::app(state.clone()), state, clock };
-        let sk = h.secret().await;
-        let (id, ct) = h.verification(&sk).await;
-        assert_eq!(h.upload("/upload-id", &ct, doc, "image/jpeg").await.status, 200);
-        (Flow { h, sk, id, ct }, flaky)
+        let h = Harness::with_engine(config, Some(fixed.to_vec()), flaky.clone());
+        (Flow::on(h, doc).await, flaky)
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -322,6 +322,7 @@ fn session(verification_id: VerificationId, created_ms: i64) -> LivenessSession 
             thresholds: Default::default(),
             timing: Default::default(),
             continuity: Default::default(),
+            depth: Default::default(),
         },
         created_at: Timestamp::from_unix_millis(created_ms),
         status: SessionStatus::Active,
@@ -378,6 +379,13 @@ pub async fn liveness_store_suite(store: &dyn LivenessStore) {
         observation: kyc_core::challenge::Observation::no_face(Timestamp::from_unix_millis(2100)),
         captured_at: Some(Timestamp::from_unix_millis(2050)),
         placement: Some(kyc_core::challenge::FacePlacement { x: 0.01, y: -0.02, width: 0.3 }),
+        landmarks: Some(kyc_core::face::Landmarks {
+            eye_image_left: kyc_core::face::Point { x: 276.5, y: 144.4 },
+            eye_image_right: kyc_core::face::Point { x: 362.8, y: 145.2 },
+            nose: kyc_core::face::Point { x: 319.7, y: 187.5 },
+            mouth_image_left: kyc_core::face::Point { x: 286.8, y: 227.9 },
+            mouth_image_right: kyc_core::face::Point { x: 359.2, y: 226.3 },
+        }),
     });
     let stored = store.update_session(&changed).await.unwrap();
     assert_eq!(stored.version, 2);

@@ -21,7 +21,8 @@ use kyc_core::{
         FaceMatchEvidence, IdentityEvidence, LivenessEvidence, LivenessStatus, Step, StepStatus,
         VerificationStatus,
     },
-    challenge::{Continuity, evaluate},
+    challenge::{Continuity, DepthEvidence, evaluate},
+    face::Landmarks,
 };
 
 /// Frontal frames with a face, spread evenly over the session, at most `n`.
@@ -98,6 +99,19 @@ async fn same_face_throughout(
     })
 }
 
+/// The depth of the turned frames against the reference frame's landmarks
+/// (none for sessions recorded before landmarks were kept).
+fn depth_of(session: &LivenessSession, reference_id: &FrameId) -> Option<DepthEvidence> {
+    let reference = session.frames.iter().find(|f| &f.frame_id == reference_id)?.landmarks?;
+    let frames: Vec<(f32, Landmarks)> = session
+        .frames
+        .iter()
+        .filter(|f| f.observation.face_present)
+        .filter_map(|f| f.landmarks.map(|l| (f.observation.yaw_deg, l)))
+        .collect();
+    Some(session.challenge.depth.measure(&reference, &frames))
+}
+
 /// Why the face match could not finish now.
 #[derive(Debug)]
 pub enum FaceMatchError {
@@ -165,6 +179,7 @@ pub async fn complete_face_match(
         document_similarities: Vec::new(),
         same_face_min: None,
         identity: None,
+        depth: None,
     };
     let status = if live.is_empty() {
         reasons.push("no_frontal_face".to_owned());
@@ -176,13 +191,17 @@ pub async fn complete_face_match(
         let changed = identity.jump_frame.is_some()
             || identity.lowest.as_ref().is_some_and(|l| l.1 < cfg.same_face_threshold);
         evidence.identity = Some(identity);
-        if changed {
+        // a plane (photo, print, screen, warped still) has no depth when it turns
+        let depth = depth_of(&session, &picked[0]);
+        let flat = depth.is_some_and(|d| d.is_flat());
+        evidence.depth = depth;
+        if changed || flat {
             let status = finish_failed_because(
                 state,
                 &v,
                 session,
                 now,
-                Some("face_changed"),
+                Some(if changed { "face_changed" } else { "flat_face" }),
                 Some(evidence),
             )
             .await?;

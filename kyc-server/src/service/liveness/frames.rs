@@ -245,6 +245,10 @@ pub async fn submit_frame(
     // append the observation (optimistic; re-check order on a concurrent change)
     let mut obs = observation(&analysis, now);
     let placed = placement(&analysis);
+    let landmarks = match analysis.faces.as_slice() {
+        [f] => Some(f.landmarks),
+        _ => None,
+    };
     for attempt in 0..5 {
         if attempt > 0 {
             session = store.get_session(&session.id).await?;
@@ -267,6 +271,7 @@ pub async fn submit_frame(
             observation: obs,
             captured_at: Some(captured_at),
             placement: placed,
+            landmarks,
         });
         match state.retry_policy().run(|| store.update_session(&next)).await {
             Ok(saved) => {

@@ -74,7 +74,7 @@ impl Flow {
 }
 
 /// The unique frames of a clip, in order (the turn clip shows each GIF frame twice).
-fn unique(clip_name: &str, range: std::ops::Range<usize>) -> Vec<Vec<u8>> {
+pub(super) fn unique(clip_name: &str, range: std::ops::Range<usize>) -> Vec<Vec<u8>> {
     let mut out: Vec<Vec<u8>> = Vec::new();
     for (bytes, ..) in &clip(clip_name)[range] {
         if out.last() != Some(bytes) {
