@@ -56,7 +56,13 @@ fn two_faces() -> Vec<u8> {
 impl Flow {
     /// Sends `frames` one camera interval (67 ms) apart from `start_ms`, each
     /// arriving 30 ms after capture; every one must be accepted.
-    async fn send_all(&self, nonce: &str, tag: &str, frames: &[Vec<u8>], start_ms: i64) -> i64 {
+    pub(super) async fn send_all(
+        &self,
+        nonce: &str,
+        tag: &str,
+        frames: &[Vec<u8>],
+        start_ms: i64,
+    ) -> i64 {
         let mut t = start_ms;
         for (i, bytes) in frames.iter().enumerate() {
             let r = self.frame(nonce, &format!("{tag}-{i}"), bytes, t).await;
@@ -89,7 +95,7 @@ fn his_document() -> Vec<u8> {
     id_card_with(&clip("wh_address_b")[5].0, 240)
 }
 
-fn nonce(start: &Value) -> String {
+pub(super) fn nonce(start: &Value) -> String {
     start["challenge"]["nonce"].as_str().unwrap().to_owned()
 }
 

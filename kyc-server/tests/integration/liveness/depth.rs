@@ -2,6 +2,7 @@
 //! HTTP, against the real engine and against an engine whose pose
 //! estimate is fooled.
 
+use super::attacks::nonce;
 use super::{Flow, her_document, issued_ms};
 use crate::harness::*;
 use async_trait::async_trait;
@@ -11,9 +12,9 @@ use kyc_server::{
     backend::face::{FaceAnalysis, FaceEngine, FaceImage, FaceMatch, ImageKind, ProviderError},
     fixtures::clip,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 use std::sync::{
-    Arc, Mutex,
+    Arc,
     atomic::{AtomicUsize, Ordering},
 };
 
@@ -61,17 +62,6 @@ fn fake_turn(angles: &[f32]) -> Vec<Vec<u8>> {
 const TURN: [f32; 16] =
     [0.0, 0.0, 0.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 60.0, 50.0, 40.0, 30.0, 20.0, 10.0, 0.0];
 
-async fn send(f: &Flow, nonce: &str, frames: &[Vec<u8>], start_ms: i64) {
-    for (i, bytes) in frames.iter().enumerate() {
-        let r = f.frame(nonce, &format!("w{i}"), bytes, start_ms + 67 * i as i64).await;
-        assert_eq!(r.status, 200, "{i}: {}", String::from_utf8_lossy(&r.body));
-    }
-}
-
-fn nonce(start: &Value) -> String {
-    start["challenge"]["nonce"].as_str().unwrap().to_owned()
-}
-
 /// On the real engine the warped still never even turns: the pose
 /// estimate of a tilted plane stays near frontal.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -80,7 +70,7 @@ async fn a_still_warped_into_a_fake_turn_never_turns() {
     let start = f.start().await;
     let mut angles = TURN.to_vec();
     angles.extend(TURN.iter().map(|a| -a));
-    send(&f, &nonce(&start), &fake_turn(&angles), issued_ms(&start) + 100).await;
+    f.send_all(&nonce(&start), "w", &fake_turn(&angles), issued_ms(&start) + 100).await;
     f.verify().await.assert_error(409, "liveness_incomplete");
     f.h.clock.advance_ms(181_000);
     assert_eq!(f.verify().await.json()["status"], "failed");
@@ -95,7 +85,7 @@ async fn a_still_warped_into_a_fake_turn_never_turns() {
 #[derive(Debug)]
 struct FooledPose {
     inner: kyc_server::backend::local::face::LocalFaceEngine,
-    yaws: Mutex<Vec<f32>>,
+    yaws: Vec<f32>,
     frames: AtomicUsize,
 }
 
@@ -112,7 +102,7 @@ impl FaceEngine for FooledPose {
         let mut a = self.inner.analyze(image, kind).await?;
         if kind == ImageKind::LiveFrame {
             let i = self.frames.fetch_add(1, Ordering::SeqCst);
-            let yaw = self.yaws.lock().unwrap().get(i).copied();
+            let yaw = self.yaws.get(i).copied();
             if let (Some(yaw), Some(pose)) =
                 (yaw, a.faces.first_mut().and_then(|f| f.pose.as_mut()))
             {
@@ -131,11 +121,7 @@ impl FaceEngine for FooledPose {
 }
 
 async fn fooled_flow(yaws: Vec<f32>) -> Flow {
-    let engine = Arc::new(FooledPose {
-        inner: face_engine(),
-        yaws: Mutex::new(yaws),
-        frames: AtomicUsize::new(0),
-    });
+    let engine = Arc::new(FooledPose { inner: face_engine(), yaws, frames: AtomicUsize::new(0) });
     let h = Harness::with_engine(ServerConfig::default(), Some(vec![TurnLeft]), engine);
     Flow::on(h, her_document()).await
 }
@@ -146,7 +132,7 @@ async fn fooled_flow(yaws: Vec<f32>) -> Flow {
 async fn a_flat_face_cannot_turn_even_when_the_pose_estimator_is_fooled() {
     let f = fooled_flow(TURN.to_vec()).await;
     let start = f.start().await;
-    send(&f, &nonce(&start), &fake_turn(&TURN), issued_ms(&start) + 100).await;
+    f.send_all(&nonce(&start), "w", &fake_turn(&TURN), issued_ms(&start) + 100).await;
     let r = f.verify().await.json();
     assert_eq!(r["status"], "failed", "{r}");
     let l = &f.view().await["liveness"];
@@ -168,7 +154,7 @@ async fn a_real_turn_has_depth_under_the_same_rule() {
     let frames = super::attacks::unique("intel_headpose_female", 11..24);
     let f = Flow::new(&[TurnLeft], her_document(), ServerConfig::default()).await;
     let start = f.start().await;
-    send(&f, &nonce(&start), &frames, issued_ms(&start) + 100).await;
+    f.send_all(&nonce(&start), "w", &frames, issued_ms(&start) + 100).await;
     let r = f.verify().await.json();
     assert_eq!(r["status"], "passed", "{r}: {}", f.view().await["liveness"]);
     let depth = &f.view().await["liveness"]["faceMatch"]["depth"];
