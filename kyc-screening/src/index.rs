@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Result, ScreeningError};
 use crate::model::{AliasQuality, EntityType, Entry, ListSnapshot, Source};
 use crate::normalize::{self, TokenKind};
+use crate::subjects::Subjects;
 
 const MAGIC: &[u8; 8] = b"KYCSIDX\0";
 const FORMAT: u32 = 1;
@@ -127,6 +128,10 @@ pub struct Index {
     pub(crate) phon: Vec<(u64, u32)>,
     /// (deletion hash, vocab id), sorted.
     pub(crate) dels: Vec<(u64, u32)>,
+    /// Entries of several lists that are one subject (derived on build and
+    /// load, not stored).
+    #[serde(skip)]
+    pub(crate) subjects: Subjects,
 }
 
 impl std::fmt::Debug for Index {
@@ -302,7 +307,21 @@ impl Index {
         phon.sort_unstable();
         dels.sort_unstable();
         dels.dedup();
-        Index { lists, entries, names, name_tokens, vocab, post_start, postings, exact, phon, dels }
+        let mut index = Index {
+            lists,
+            entries,
+            names,
+            name_tokens,
+            vocab,
+            post_start,
+            postings,
+            exact,
+            phon,
+            dels,
+            subjects: Subjects::default(),
+        };
+        index.subjects = Subjects::link(&index);
+        index
     }
 
     /// What the index holds: lists, versions, published dates, counts.
@@ -391,9 +410,10 @@ impl Index {
         if crc32fast::hash(payload) != crc {
             return Err(corrupt("checksum mismatch".to_owned()));
         }
-        let index: Index =
+        let mut index: Index =
             postcard::from_bytes(payload).map_err(|e| corrupt(format!("cannot decode: {e}")))?;
         index.validate().map_err(corrupt)?;
+        index.subjects = Subjects::link(&index);
         Ok(index)
     }
 

@@ -11,6 +11,7 @@ pub mod parse;
 pub mod score;
 mod sim;
 pub mod snapshot;
+mod subjects;
 
 pub use error::{Result, ScreeningError};
 pub use import::import_dir;

@@ -10,6 +10,7 @@ use crate::model::{AliasQuality, BirthDate, EntityType, Entry, Source};
 use crate::normalize::{self, TokenKind};
 use crate::sim;
 
+mod group;
 mod search;
 pub use search::dob_agreement;
 
@@ -149,14 +150,23 @@ pub struct ListedRef {
     pub source: Source,
     /// The list's id of the entry.
     pub id: String,
+    /// Its name (primary or alias) that scored best for this query, as listed.
+    #[serde(default)]
+    pub name: String,
     /// Its score for this query.
     pub score: f32,
+    /// True when it is here because it is listed under the same full name as
+    /// the match on another list (the same subject), not because it scored
+    /// above the threshold on its own.
+    #[serde(default)]
+    pub linked: bool,
 }
 
 /// One listed subject that matched: the best-scoring entry, plus the entries
 /// of other lists (or the same list) that carry the same matched name and no
-/// contradicting date of birth or entity type (`also_listed`) — one alert
-/// for a reviewer, not one per list.
+/// contradicting date of birth or entity type, and every other list's entry
+/// linked to it as the same subject (`also_listed`) — one alert for a
+/// reviewer, not one per list, with each publisher's record.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Match {
     /// The list.

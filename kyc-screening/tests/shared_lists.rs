@@ -175,3 +175,30 @@ fn the_shipped_snapshot_screens_out_of_the_box() {
     let r = idx.screen(&Query::name("Ayman al-Zawahiri"), &Policy::default()).unwrap();
     assert_eq!(r.status, Status::Match);
 }
+
+#[test]
+fn a_subject_on_several_lists_is_one_match_with_every_lists_entry() {
+    let r = index().screen(&Query::name("Ayman al-Zawahiri"), &Policy::default()).unwrap();
+    let listings = [
+        (Source::Ofac, "2676"),
+        (Source::Un, "QDi.006"),
+        (Source::Uk, "AQD0126"),
+        (Source::Eu, "row103"),
+    ];
+    let holding = |m: &kyc_screening::Match| {
+        listings
+            .iter()
+            .filter(|(s, id)| {
+                (m.source == *s && m.id == *id)
+                    || m.also_listed.iter().any(|a| a.source == *s && a.id == *id)
+            })
+            .count()
+    };
+    assert!(r.matches.iter().any(|m| holding(m) == listings.len()), "{:?}", r.matches);
+    // the UK lists him only as AL-ZAWAHIRI AIMAN MUHAMMED RABI: below the
+    // threshold on its own, returned because it shares a full name with the
+    // UN entry
+    let uk = r.matches.iter().flat_map(|m| &m.also_listed).find(|a| a.id == "AQD0126").unwrap();
+    assert!(uk.linked && uk.score < Policy::default().potential_match, "{uk:?}");
+    assert!(!uk.name.is_empty());
+}

@@ -308,6 +308,28 @@ pub struct SanctionsMatch {
     /// A readable account of the score.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub explanation: Option<String>,
+    /// The same subject's entries on other lists (OFAC, UN, UK, EU side by
+    /// side), best first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_listed: Vec<SanctionsListing>,
+}
+
+/// Another list's entry for the subject of a [`SanctionsMatch`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SanctionsListing {
+    /// The list.
+    pub source: String,
+    /// The list's own identifier of the entry.
+    pub id: String,
+    /// Its listed name that scored best for the subject.
+    pub name: String,
+    /// Its own score in 0–1.
+    pub score: f32,
+    /// True when it is listed under the same full name as the match (so the
+    /// same subject) rather than scoring above the threshold on its own.
+    #[serde(default)]
+    pub linked: bool,
 }
 
 /// The latest screening of a verification.

@@ -25,6 +25,15 @@ pub(super) struct QTok {
     vocab: Option<u32>,
 }
 
+/// A query made ready for scoring: its tokens, their expansions over the
+/// vocabulary, its normalised country and the token-similarity cache.
+pub(super) struct Prepared {
+    q: Vec<QTok>,
+    expansions: Vec<Vec<(u32, f32)>>,
+    country: Option<String>,
+    cache: std::collections::HashMap<(u32, u32), f32>,
+}
+
 pub(super) const MIN_TOKEN_SIM: f32 = 0.75;
 /// Concatenated tokens (`abdulrahman` vs `abdul rahman`) must agree almost exactly.
 pub(super) const MERGE_SIM: f32 = 0.92;
@@ -380,7 +389,8 @@ impl Index {
 
     /// Retrieval + scoring of every candidate name; best name per entry,
     /// sorted by score, no threshold.
-    pub(crate) fn score_all(&self, query: &Query, policy: &Policy) -> Result<Vec<Scored>> {
+    /// The query's tokens and their expansions over the vocabulary.
+    pub(super) fn prepare(&self, query: &Query) -> Result<Prepared> {
         let q = self.query_tokens(&query.name);
         if q.is_empty() {
             return Err(ScreeningError::InvalidQuery("the name has no letters or digits"));
@@ -399,6 +409,18 @@ impl Index {
             buf.retain(|(_, s)| *s >= MERGE_SIM);
             expansions.push(buf.clone());
         }
+        let country = query.country.as_deref().map(crate::country::normalise);
+        Ok(Prepared { q, expansions, country, cache: std::collections::HashMap::new() })
+    }
+
+    /// Every entry the retrieval finds, scored on its best name, best first.
+    pub(super) fn score_all(
+        &self,
+        p: &mut Prepared,
+        query: &Query,
+        policy: &Policy,
+    ) -> Result<Vec<Scored>> {
+        let (q, expansions) = (&p.q, &p.expansions);
         let has_rare = expansions[..q.len()].iter().flatten().any(|(v, _)| {
             self.vocab.get(*v as usize).is_some_and(|t| t.df <= MAX_DF && t.kind != TokenKind::Stop)
         });
@@ -412,7 +434,7 @@ impl Index {
             if cur.len() != self.names.len() {
                 *cur = vec![0.0; self.names.len()];
             }
-            for exp in &expansions {
+            for exp in expansions {
                 // a name counts once per query token: its best expansion
                 cur_touched.clear();
                 for &(v, s) in exp {
@@ -464,56 +486,13 @@ impl Index {
             let out: Vec<u32> = cands.into_iter().map(|(_, n)| n).collect();
             out
         });
-        let qcountry = query.country.as_deref().map(crate::country::normalise);
-        let mut cache = std::collections::HashMap::new();
         let mut best: Vec<Scored> = Vec::with_capacity(candidates.len());
         for n in candidates {
-            let Some(name) = self.names.get(n as usize) else { continue };
-            let Some(entry) = self.entries.get(name.entry as usize) else { continue };
-            let a = self.align(&q, &expansions, &mut cache, name);
-            let mut name_score = Self::name_score(&a);
-            if name.quality == AliasQuality::Weak {
-                name_score *= 0.92;
-            }
-            // Han, kana and Hangul names are matched through a machine
-            // romanisation that picks one reading of many (王 is Wang, Vuong
-            // or Ong): only an exact reading is strong evidence, a partial one
-            // is left to the entry's Latin-script names.
-            if name_score < 0.97 && is_ideographic(self.name_text(name)) {
-                name_score *= ROMANISED_FACTOR;
-            }
-            let dob = dob_agreement(query.dob, &entry.dates_of_birth);
-            let country = country_agreement(qcountry.as_deref(), entry);
-            let type_ok = query.entity_type.is_none_or(|t| t.compatible(entry.entity_type));
-            let mut score = name_score
-                + match dob {
-                    DobAgreement::Exact => 0.06,
-                    DobAgreement::Year => 0.03,
-                    DobAgreement::WithinOneYear => 0.0,
-                    DobAgreement::Contradicts => -0.12,
-                    DobAgreement::Unknown => 0.0,
-                }
-                + match country {
-                    CountryAgreement::Agrees => 0.03,
-                    CountryAgreement::Address => 0.01,
-                    CountryAgreement::Contradicts => -0.04,
-                    CountryAgreement::Unknown => 0.0,
-                };
-            if !type_ok {
-                score -= 0.25;
-            }
-            let s = Scored {
-                name: n,
-                name_score,
-                phonetic: a.phonetic,
-                score: score.clamp(0.0, 1.0),
-                dob,
-                country,
-                type_ok,
-            };
+            let Some(s) = self.score_name(p, query, n) else { continue };
+            let Some(entry) = self.names.get(n as usize).map(|x| x.entry) else { continue };
             match best
                 .iter_mut()
-                .find(|b| self.names.get(b.name as usize).is_some_and(|x| x.entry == name.entry))
+                .find(|b| self.names.get(b.name as usize).is_some_and(|x| x.entry == entry))
             {
                 Some(b) if b.score >= s.score => {}
                 Some(b) => *b = s,
@@ -524,119 +503,68 @@ impl Index {
         Ok(best)
     }
 
-    /// Screens one query against every name of every listed entry.
-    ///
-    /// Errors only on a query without any letter or digit.
-    pub fn screen(&self, query: &Query, policy: &Policy) -> Result<ScreeningResult> {
-        let scored = self.score_all(query, policy)?;
-        let mut matches: Vec<Match> = Vec::new();
-        let mut keys: Vec<(Vec<u32>, usize)> = Vec::new(); // (sorted name tokens, entry) per match
-        for s in scored.iter().filter(|s| s.score >= policy.potential_match) {
-            let Some(name) = self.names.get(s.name as usize) else { continue };
-            let Some(entry) = self.entries.get(name.entry as usize) else { continue };
-            // grouping key: the name's informative tokens ("JOZA INDUSTRIAL
-            // CO." and "JOZA INDUSTRIAL COMPANY" are one subject)
-            let toks = self.tokens_of(name);
-            let mut key: Vec<u32> = toks
-                .iter()
-                .copied()
-                .filter(|&v| {
-                    self.vocab
-                        .get(v as usize)
-                        .is_some_and(|t| matches!(t.kind, TokenKind::Name | TokenKind::Number))
-                })
-                .collect();
-            if key.is_empty() {
-                key = toks.to_vec();
-            }
-            key.sort_unstable();
-            let same = keys.iter().position(|(k, e)| {
-                *k == key && self.entries.get(*e).is_some_and(|other| same_subject(other, entry))
-            });
-            let full = matches.len() >= policy.max_matches;
-            match same.and_then(|i| matches.get_mut(i)) {
-                Some(m) => m.also_listed.push(ListedRef {
-                    source: entry.source,
-                    id: entry.id.clone(),
-                    score: (s.score * 1000.0).round() / 1000.0,
-                }),
-                None if !full => {
-                    keys.push((key, name.entry as usize));
-                    matches.push(self.to_match(s, name, entry));
-                }
-                None => {}
-            }
-        }
-        let status = match scored.first() {
-            Some(s) if s.score >= policy.match_threshold => Status::Match,
-            Some(s) if s.score >= policy.potential_match => Status::PotentialMatch,
-            _ => Status::Clear,
-        };
-        Ok(ScreeningResult { status, matches })
+    /// One entry's best-scoring name for a prepared query (an entry the
+    /// retrieval did not reach, e.g. a linked listing of the same subject).
+    pub(super) fn score_entry(
+        &self,
+        p: &mut Prepared,
+        query: &Query,
+        entry: u32,
+    ) -> Option<Scored> {
+        let first = self.names.partition_point(|n| n.entry < entry);
+        let last = self.names.partition_point(|n| n.entry <= entry);
+        (first..last)
+            .filter_map(|n| self.score_name(p, query, n as u32))
+            .max_by(|a, b| a.score.total_cmp(&b.score))
     }
 
-    pub(super) fn to_match(&self, s: &Scored, name: &index::Name, entry: &Entry) -> Match {
-        let listed = self.name_text(name).to_owned();
-        let which = if name.alias == 0 { "primary name" } else { "alias" };
-        let mut explanation = format!(
-            "{which} \"{listed}\" of {}:{}: token similarity {:.2}, phonetic agreement {:.2}",
-            entry.source, entry.id, s.name_score, s.phonetic
-        );
+    /// Scores one indexed name: alignment, then date of birth, country and
+    /// type evidence.
+    fn score_name(&self, p: &mut Prepared, query: &Query, n: u32) -> Option<Scored> {
+        let name = self.names.get(n as usize)?;
+        let entry = self.entries.get(name.entry as usize)?;
+        let a = self.align(&p.q, &p.expansions, &mut p.cache, name);
+        let mut name_score = Self::name_score(&a);
         if name.quality == AliasQuality::Weak {
-            explanation.push_str(", weak alias");
+            name_score *= 0.92;
         }
-        explanation.push_str(match s.dob {
-            DobAgreement::Exact => "; date of birth agrees exactly",
-            DobAgreement::Year => "; year of birth agrees",
-            DobAgreement::WithinOneYear => "; year of birth within one year",
-            DobAgreement::Contradicts => "; date of birth contradicts",
-            DobAgreement::Unknown => "",
-        });
-        explanation.push_str(match s.country {
-            CountryAgreement::Agrees => "; nationality agrees",
-            CountryAgreement::Address => "; country matches an address",
-            CountryAgreement::Contradicts => "; nationality differs",
-            CountryAgreement::Unknown => "",
-        });
-        if !s.type_ok {
-            explanation.push_str("; entity type differs");
+        // Han, kana and Hangul names are matched through a machine
+        // romanisation that picks one reading of many (王 is Wang, Vuong
+        // or Ong): only an exact reading is strong evidence, a partial one
+        // is left to the entry's Latin-script names.
+        if name_score < 0.97 && is_ideographic(self.name_text(name)) {
+            name_score *= ROMANISED_FACTOR;
         }
-        Match {
-            source: entry.source,
-            id: entry.id.clone(),
-            name: listed,
-            matched_alias_quality: name.quality,
-            entity_type: entry.entity_type,
-            score: (s.score * 1000.0).round() / 1000.0,
-            components: Components {
-                token_similarity: (s.name_score * 1000.0).round() / 1000.0,
-                phonetic_agreement: (s.phonetic * 1000.0).round() / 1000.0,
-                dob_agreement: s.dob,
-                country_agreement: s.country,
-                entity_type_agrees: s.type_ok,
-            },
-            explanation,
-            also_listed: Vec::new(),
+        let dob = dob_agreement(query.dob, &entry.dates_of_birth);
+        let country = country_agreement(p.country.as_deref(), entry);
+        let type_ok = query.entity_type.is_none_or(|t| t.compatible(entry.entity_type));
+        let mut score = name_score
+            + match dob {
+                DobAgreement::Exact => 0.06,
+                DobAgreement::Year => 0.03,
+                DobAgreement::WithinOneYear => 0.0,
+                DobAgreement::Contradicts => -0.12,
+                DobAgreement::Unknown => 0.0,
+            }
+            + match country {
+                CountryAgreement::Agrees => 0.03,
+                CountryAgreement::Address => 0.01,
+                CountryAgreement::Contradicts => -0.04,
+                CountryAgreement::Unknown => 0.0,
+            };
+        if !type_ok {
+            score -= 0.25;
         }
-    }
-}
-
-/// Whether two entries with the same name can be the same subject: same
-/// kind, and dates of birth (when both have some) within a year.
-pub(super) fn same_subject(a: &Entry, b: &Entry) -> bool {
-    if !a.entity_type.compatible(b.entity_type) {
-        return false;
-    }
-    if a.dates_of_birth.is_empty() || b.dates_of_birth.is_empty() {
-        return true;
-    }
-    a.dates_of_birth.iter().any(|x| {
-        let (xa, xb) = x.years();
-        b.dates_of_birth.iter().any(|y| {
-            let (ya, yb) = y.years();
-            xa <= yb + 1 && ya <= xb + 1
+        Some(Scored {
+            name: n,
+            name_score,
+            phonetic: a.phonetic,
+            score: score.clamp(0.0, 1.0),
+            dob,
+            country,
+            type_ok,
         })
-    })
+    }
 }
 
 /// Compares a query date of birth with an entry's listed dates.

@@ -153,7 +153,12 @@ async fn audit_once(
     }
     let detail = serde_json::json!({
         "sanctionsStatus": summary.sanctions_status,
-        "matches": summary.matches.iter().map(|m| serde_json::json!({"source": m.source, "id": m.id, "score": m.score})).collect::<Vec<_>>(),
+        "matches": summary.matches.iter().map(|m| serde_json::json!({
+            "source": m.source,
+            "id": m.id,
+            "score": m.score,
+            "alsoListed": m.also_listed.iter().map(|a| format!("{}:{}", a.source, a.id)).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
         "screenedAt": screened_at,
         "provider": summary.provider,
         "listsVersion": summary.lists_version,

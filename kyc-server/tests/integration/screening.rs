@@ -114,6 +114,36 @@ async fn the_screen_job_records_status_matches_audit_and_the_raw_answer() {
     assert!(metrics.contains("kyc_sanctions_flags_total{code=\"match\"} 1"), "{metrics}");
 }
 
+#[tokio::test]
+async fn a_subject_on_several_lists_comes_back_with_each_lists_record() {
+    let h = screened_harness();
+    let secret = h.secret().await;
+    let id = read_verification(&h, &secret, "AYMAN AL-ZAWAHIRI", "1951-06-19").await;
+    assert_eq!(run_due(&h.state, 10).await.unwrap(), 1);
+    let v = h.get(&format!("/v1/verifications/{id}"), &secret).await.json();
+    let m = &v["screening"]["matches"];
+    assert_eq!(m.as_array().map(Vec::len), Some(1), "one subject, one match: {v}");
+    assert_eq!((m[0]["source"].as_str(), m[0]["id"].as_str()), (Some("ofac"), Some("2676")));
+    let also: Vec<(String, bool)> = m[0]["alsoListed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                format!("{}:{}", a["source"].as_str().unwrap(), a["id"].as_str().unwrap()),
+                a["linked"] == true,
+            )
+        })
+        .collect();
+    assert!(also.contains(&("un:QDi.006".to_owned(), false)), "{also:?}");
+    // the UK spells him AIMAN MUHAMMED RABI: there by the shared name
+    assert!(also.contains(&("uk:AQD0126".to_owned(), true)), "{also:?}");
+    let records = h.state.backends.audit.for_verification(&id).await.unwrap();
+    let audited = records.iter().find(|r| r.event.step == Step::Screening).unwrap();
+    assert_eq!(audited.event.detail["matches"][0]["alsoListed"][0], "un:QDi.006");
+    assert!(!audited.event.detail.to_string().contains("ZAWAHIRI"), "ids, not names");
+}
+
 /// A scripted provider: answers with the statuses in `script`, then 200.
 #[derive(Clone, Default)]
 struct Provider {

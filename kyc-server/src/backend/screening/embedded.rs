@@ -10,7 +10,7 @@
 use super::{Screener, ScreeningEvidence, ScreeningQuery};
 use crate::backend::ProviderError;
 use async_trait::async_trait;
-use kyc_core::api::v1::SanctionsMatch;
+use kyc_core::api::v1::{SanctionsListing, SanctionsMatch};
 use kyc_screening::{BirthDate, Index, IndexInfo, Policy, Query, ScreeningError};
 use sha2::{Digest, Sha256};
 use std::{
@@ -140,6 +140,17 @@ impl EmbeddedScreener {
                 name: m.name.clone(),
                 score: m.score,
                 explanation: Some(m.explanation.clone()),
+                also_listed: m
+                    .also_listed
+                    .iter()
+                    .map(|r| SanctionsListing {
+                        source: r.source.as_str().to_owned(),
+                        id: r.id.clone(),
+                        name: r.name.clone(),
+                        score: r.score,
+                        linked: r.linked,
+                    })
+                    .collect(),
             })
             .collect();
         let raw = serde_json::to_value(&result).unwrap_or_default();

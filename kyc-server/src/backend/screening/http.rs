@@ -197,6 +197,7 @@ fn parse_answer(
                 score: hit.get("score").and_then(|s| s.as_f64()).unwrap_or(0.0).clamp(0.0, 1.0)
                     as f32,
                 explanation: hit.get("match_types").map(|m| format!("match types {m}")),
+                also_listed: Vec::new(),
             })
         })
         .collect();
