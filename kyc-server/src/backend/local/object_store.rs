@@ -16,7 +16,7 @@
 
 use crate::{
     backend::{ObjectKey, ObjectMeta, ObjectStore, PutMode, StoreError, StoredObject},
-    crypto::{CryptoError, DataKey},
+    crypto::{CryptoError, DataKey, open_object, seal_object},
     keyring::{Keyring, replace_private},
 };
 use async_trait::async_trait;
@@ -234,28 +234,14 @@ impl LocalObjectStore {
             return Err(StoreError::Conflict);
         }
         let dek = self.data_key(&key.verification_id)?;
-        let meta_json = serde_json::to_vec(meta).map_err(StoreError::backend)?;
-        let meta_len = u32::try_from(meta_json.len())
-            .map_err(|_| StoreError::Corrupt("metadata too large"))?;
-        let mut plain = Vec::with_capacity(4 + meta_json.len() + body.len());
-        plain.extend_from_slice(&meta_len.to_be_bytes());
-        plain.extend_from_slice(&meta_json);
-        plain.extend_from_slice(body);
-        let sealed = dek.seal(&plain, key.path().as_bytes());
+        let sealed = seal_object(&dek, key, meta, body)?;
         write_atomic(&path, &sealed, mode == PutMode::Create).map_err(io_err)
     }
 
     fn get_blocking(&self, key: &ObjectKey) -> Result<StoredObject, StoreError> {
         let sealed = fs::read(self.object_path(key)).map_err(io_err)?;
         let dek = self.load_data_key(&key.verification_id)?;
-        let plain = dek.open(&sealed, key.path().as_bytes()).map_err(|e| crypto_err(&e))?;
-        let bad = || StoreError::Corrupt("bad object framing");
-        let len_bytes: [u8; 4] = plain.get(..4).ok_or_else(bad)?.try_into().map_err(|_| bad())?;
-        let meta_end = 4 + u32::from_be_bytes(len_bytes) as usize;
-        let meta: ObjectMeta =
-            serde_json::from_slice(plain.get(4..meta_end).ok_or_else(bad)?).map_err(|_| bad())?;
-        let body = Bytes::from(plain).slice(meta_end..);
-        Ok(StoredObject { body, meta })
+        open_object(&dek, key, &sealed)
     }
 
     fn erase_blocking(&self, id: &VerificationId) -> Result<(), StoreError> {

@@ -3,7 +3,7 @@
 //!
 //! ```no_run
 //! # async fn demo() {
-//! use kyc_server::backend::{memory::MemoryObjectStore, testing};
+//! use kyc_backend::{memory::MemoryObjectStore, testing};
 //! testing::object_store_suite(&MemoryObjectStore::new()).await;
 //! # }
 //! ```
@@ -12,8 +12,8 @@
 //! support, enabled by the `testing` feature).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use super::*;
-use crate::fixtures::join_all;
+use crate::util::join_all;
+use crate::*;
 use kyc_core::{
     Timestamp, VerificationId,
     api::v1::{KeyKind, Step, StepStatus, VerificationStatus},
@@ -546,10 +546,10 @@ pub async fn ocr_data_suite(store: &dyn OcrDataStore) {
     assert!(store.get(&id).await.unwrap().is_none());
 }
 
-/// The [`Screener`](super::screening::Screener) contract: `listed` is a
+/// The [`Screener`](crate::screening::Screener) contract: `listed` is a
 /// name the screener's lists hold, `unlisted` one they do not.
-pub async fn screener_suite(s: &dyn super::screening::Screener, listed: &str, unlisted: &str) {
-    use super::screening::ScreeningQuery;
+pub async fn screener_suite(s: &dyn crate::screening::Screener, listed: &str, unlisted: &str) {
+    use crate::screening::ScreeningQuery;
     let q = |name: &str| ScreeningQuery { name: name.to_owned(), ..Default::default() };
     let empty = s.screen(&q("  ")).await.unwrap_err();
     assert!(matches!(empty, ProviderError::Rejected(_)), "an empty name is rejected: {empty:?}");

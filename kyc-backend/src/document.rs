@@ -3,7 +3,7 @@
 //! `kyc_core::document::fields` turns that into fields and decides what is
 //! valid, so the local engine and a cloud one (Textract) share one reader.
 
-use super::ProviderError;
+use crate::ProviderError;
 use async_trait::async_trait;
 use bytes::Bytes;
 use kyc_core::document::text::DocumentText;

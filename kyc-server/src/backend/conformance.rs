@@ -1,15 +1,9 @@
-use super::*;
-
-#[tokio::test]
-async fn memory_backends_conform() {
-    let key = kyc_core::audit::ChainKey::from_bytes([3; 32]);
-    all_suites(&crate::Backends::memory_with_audit_key(key.clone()), &key).await;
-}
+//! The embedded backends pass every conformance suite.
 
 #[cfg(feature = "local")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn local_backends_conform() {
-    use crate::backend::local::*;
+    use crate::backend::{local::*, testing::all_suites};
     use std::sync::Arc;
     let dir = tempfile::tempdir().unwrap();
     let master = Arc::new(crate::keyring::Keyring::ephemeral(crate::crypto::MasterKey::generate()));

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use std::fmt;
 
-pub use super::provider::ProviderError;
+pub use crate::provider::ProviderError;
 pub use kyc_core::face::{
     BoundingBox, DetectedFace, FaceAnalysis, FaceMatch, FacePose, FaceQuality, ImageKind,
     Landmarks, Point,

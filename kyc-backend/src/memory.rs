@@ -1,7 +1,7 @@
 //! In-memory backends: always compiled, used by tests, examples and the e2e suite.
 //! Nothing survives the process.
 
-use super::{
+use crate::{
     ApiKeyRecord, AuditLog, CreateOutcome, DeadJob, FrameId, FrameRecord, IdempotencyClaim, Job,
     JobQueue, JobStats, KeyStore, LivenessSession, LivenessStore, NewJob, ObjectKey, ObjectMeta,
     ObjectStore, OcrDataStore, OcrRecord, PutMode, StoreError, StoredObject, Verification,

@@ -1,0 +1,246 @@
+//! The `KycAuditLog` and `KycOcrData` tables on DynamoDB.
+//!
+//! `KycAuditLog`: partition key `pk` (always `log`: one chain, one order),
+//! sort key `seq` (N); each item holds the record's JSON (`record`, the bytes
+//! its hash covers) and, when it has one, `verificationId`, the partition key
+//! of the global secondary index `byVerification` (sort key `seq`). An append
+//! reads the head with a consistent read, chains the event onto it and puts
+//! `seq = head + 1` on condition that no item has that `seq`: two writers
+//! racing for the same place get one winner, the loser re-reads the head and
+//! tries again, so the chain is serialised and never forks.
+//!
+//! `KycOcrData`: partition key `verificationId`; `expiresAt` (epoch seconds,
+//! the table's TTL attribute), `readAt`, `engine`, `documentSha256` in the
+//! clear for operators and the stream consumer's routing, and the reading
+//! itself sealed (`sealed`, AES-256-GCM under the store's data key, bound to
+//! the verification id): names, birth dates and document numbers are never
+//! plaintext in the table, its backups or its stream.
+
+use crate::error::store_error;
+use async_trait::async_trait;
+use aws_config::SdkConfig;
+use aws_sdk_dynamodb::{Client, primitives::Blob, types::AttributeValue};
+use kyc_backend::{AuditLog, OcrDataStore, OcrRecord, StoreError, crypto::DataKey};
+use kyc_core::{
+    VerificationId,
+    audit::{AuditEvent, AuditRecord, ChainKey, chain},
+};
+use std::{collections::HashMap, time::Duration};
+
+const LOG: &str = "log";
+/// Appends give up after this many lost races (each retry waits a little longer).
+const APPEND_ATTEMPTS: u32 = 64;
+
+type Item = HashMap<String, AttributeValue>;
+
+fn s(item: &Item, name: &str) -> Result<String, StoreError> {
+    match item.get(name) {
+        Some(AttributeValue::S(v)) => Ok(v.clone()),
+        _ => Err(StoreError::Corrupt("item is missing a string attribute")),
+    }
+}
+
+fn record_of(item: &Item) -> Result<AuditRecord, StoreError> {
+    serde_json::from_str(&s(item, "record")?).map_err(|_| StoreError::Corrupt("bad audit record"))
+}
+
+/// [`AuditLog`] on DynamoDB (`KycAuditLog`).
+#[derive(Debug, Clone)]
+pub struct DynamoAuditLog {
+    db: Client,
+    table: String,
+    key: ChainKey,
+}
+
+impl DynamoAuditLog {
+    /// The log in `table`, chained under `key`.
+    pub fn new(sdk: &SdkConfig, table: impl Into<String>, key: ChainKey) -> Self {
+        Self { db: Client::new(sdk), table: table.into(), key }
+    }
+
+    /// Records of the chain with `seq > after`, in order, at most `limit`.
+    async fn page(&self, after: u64, limit: usize) -> Result<Vec<AuditRecord>, StoreError> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        while out.len() < limit {
+            let want = i32::try_from(limit - out.len()).unwrap_or(i32::MAX).min(1000);
+            let page = self
+                .db
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :log AND seq > :after")
+                .expression_attribute_values(":log", AttributeValue::S(LOG.into()))
+                .expression_attribute_values(":after", AttributeValue::N(after.to_string()))
+                .consistent_read(true)
+                .limit(want)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(store_error)?;
+            for item in page.items() {
+                out.push(record_of(item)?);
+            }
+            match page.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl AuditLog for DynamoAuditLog {
+    async fn append(&self, event: AuditEvent) -> Result<AuditRecord, StoreError> {
+        for attempt in 0..APPEND_ATTEMPTS {
+            let head = self.head().await?;
+            let record = chain(&self.key, head.as_ref(), event.clone());
+            let json = serde_json::to_string(&record).map_err(StoreError::backend)?;
+            let mut put = self
+                .db
+                .put_item()
+                .table_name(&self.table)
+                .item("pk", AttributeValue::S(LOG.into()))
+                .item("seq", AttributeValue::N(record.seq.to_string()))
+                .item("record", AttributeValue::S(json))
+                .condition_expression("attribute_not_exists(seq)");
+            if let Some(id) = &record.event.verification_id {
+                put = put.item("verificationId", AttributeValue::S(id.to_string()));
+            }
+            match put.send().await.map_err(store_error) {
+                Ok(_) => return Ok(record),
+                Err(StoreError::Conflict) => {
+                    // another writer took this place: re-read the head, after a short, growing, jittered pause
+                    let ms = u64::from(attempt.min(10)) * 2 + rand::random_range(0..4u64);
+                    tokio::time::sleep(Duration::from_millis(ms)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::Unavailable { retryable: true, source: None })
+    }
+
+    async fn for_verification(&self, id: &VerificationId) -> Result<Vec<AuditRecord>, StoreError> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .db
+                .query()
+                .table_name(&self.table)
+                .index_name("byVerification")
+                .key_condition_expression("verificationId = :id")
+                .expression_attribute_values(":id", AttributeValue::S(id.to_string()))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(store_error)?;
+            for item in page.items() {
+                out.push(record_of(item)?);
+            }
+            match page.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => break,
+            }
+        }
+        out.sort_by_key(|r| r.seq);
+        Ok(out)
+    }
+
+    async fn head(&self) -> Result<Option<AuditRecord>, StoreError> {
+        let page = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :log")
+            .expression_attribute_values(":log", AttributeValue::S(LOG.into()))
+            .scan_index_forward(false)
+            .consistent_read(true)
+            .limit(1)
+            .send()
+            .await
+            .map_err(store_error)?;
+        page.items().first().map(record_of).transpose()
+    }
+
+    async fn scan(&self, after: u64, limit: usize) -> Result<Vec<AuditRecord>, StoreError> {
+        self.page(after, limit).await
+    }
+}
+
+/// [`OcrDataStore`] on DynamoDB (`KycOcrData`).
+#[derive(Debug)]
+pub struct DynamoOcrDataStore {
+    db: Client,
+    table: String,
+    key: DataKey,
+}
+
+impl DynamoOcrDataStore {
+    /// The store in `table`, readings sealed under `key`.
+    pub fn new(sdk: &SdkConfig, table: impl Into<String>, key: DataKey) -> Self {
+        Self { db: Client::new(sdk), table: table.into(), key }
+    }
+}
+
+#[async_trait]
+impl OcrDataStore for DynamoOcrDataStore {
+    async fn put(&self, r: &OcrRecord) -> Result<(), StoreError> {
+        let id = r.verification_id.to_string();
+        let json = serde_json::to_vec(r).map_err(StoreError::backend)?;
+        let sealed = self.key.seal(&json, id.as_bytes());
+        self.db
+            .put_item()
+            .table_name(&self.table)
+            .item("verificationId", AttributeValue::S(id))
+            .item(
+                "expiresAt",
+                AttributeValue::N(r.expires_at.unix_millis().div_euclid(1000).to_string()),
+            )
+            .item("readAt", AttributeValue::N(r.read_at.unix_millis().to_string()))
+            .item("engine", AttributeValue::S(r.engine.clone()))
+            .item("documentSha256", AttributeValue::S(r.document_sha256.clone()))
+            .item("sealed", AttributeValue::B(Blob::new(sealed)))
+            .send()
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn get(&self, id: &VerificationId) -> Result<Option<OcrRecord>, StoreError> {
+        let out = self
+            .db
+            .get_item()
+            .table_name(&self.table)
+            .key("verificationId", AttributeValue::S(id.to_string()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(store_error)?;
+        let Some(item) = out.item() else { return Ok(None) };
+        let Some(AttributeValue::B(sealed)) = item.get("sealed") else {
+            return Err(StoreError::Corrupt("reading is missing"));
+        };
+        let json = self
+            .key
+            .open(sealed.as_ref(), id.to_string().as_bytes())
+            .map_err(|_| StoreError::Corrupt("authentication failed"))?;
+        let record: OcrRecord =
+            serde_json::from_slice(&json).map_err(|_| StoreError::Corrupt("bad reading"))?;
+        if record.verification_id != *id {
+            return Err(StoreError::Corrupt("reading of another verification"));
+        }
+        Ok(Some(record))
+    }
+
+    async fn delete(&self, id: &VerificationId) -> Result<(), StoreError> {
+        self.db
+            .delete_item()
+            .table_name(&self.table)
+            .key("verificationId", AttributeValue::S(id.to_string()))
+            .send()
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+}

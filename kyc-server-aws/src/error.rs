@@ -1,0 +1,48 @@
+//! SDK errors to the backends' typed errors, in one place.
+
+use aws_sdk_s3::{config::http::HttpResponse, error::ProvideErrorMetadata, error::SdkError};
+use kyc_backend::StoreError;
+use std::error::Error as StdError;
+
+/// Maps a failed call: missing → `NotFound`, a lost condition → `Conflict`,
+/// throttling, 5xx, timeouts and connection failures → retryable
+/// `Unavailable`, anything else → `Backend`.
+pub(crate) fn store_error<E>(e: SdkError<E, HttpResponse>) -> StoreError
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+{
+    match &e {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            StoreError::unavailable(e)
+        }
+        SdkError::ServiceError(se) => {
+            let status = se.raw().status().as_u16();
+            let code = se.err().code().unwrap_or_default();
+            match (status, code) {
+                // a missing bucket or table is a deployment fault, not a missing item
+                (_, "NoSuchBucket" | "ResourceNotFoundException") => {
+                    StoreError::Unavailable { retryable: false, source: Some(Box::new(e)) }
+                }
+                (404, _) | (_, "NoSuchKey" | "NotFound") => StoreError::NotFound,
+                (412 | 409, _)
+                | (
+                    _,
+                    "PreconditionFailed"
+                    | "ConditionalRequestConflict"
+                    | "ConditionalCheckFailedException",
+                ) => StoreError::Conflict,
+                (429 | 500..=599, _)
+                | (
+                    _,
+                    "SlowDown"
+                    | "Throttling"
+                    | "ThrottlingException"
+                    | "RequestLimitExceeded"
+                    | "ProvisionedThroughputExceededException",
+                ) => StoreError::unavailable(e),
+                _ => StoreError::backend(e),
+            }
+        }
+        _ => StoreError::backend(e),
+    }
+}

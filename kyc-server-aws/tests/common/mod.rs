@@ -1,0 +1,166 @@
+//! A `moto_server` per test binary (loopback, free port, stopped by PID when
+//! the guard drops) and a bucket and KMS key in it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
+
+use aws_config::{Region, SdkConfig};
+use aws_sdk_s3::config::Credentials;
+use kyc_server_aws::AwsSettings;
+use std::{
+    io::{Read, Write},
+    net::{TcpListener, TcpStream},
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+/// The emulator; killed (by its PID) when dropped, panics included.
+pub(crate) struct Moto {
+    child: Child,
+    /// `http://127.0.0.1:{port}`.
+    pub(crate) endpoint: String,
+}
+
+fn moto_server() -> PathBuf {
+    if let Some(p) = std::env::var_os("KYC_MOTO_SERVER") {
+        return p.into();
+    }
+    let cached = std::env::var_os("HOME")
+        .map(|h| PathBuf::from(h).join(".cache/kyc-ci/moto/bin/moto_server"))
+        .filter(|p| p.exists());
+    cached.unwrap_or_else(|| "moto_server".into())
+}
+
+fn ready(port: u16) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    let req =
+        format!("GET /moto-api/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+    if s.write_all(req.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head).is_ok() && head.ends_with(b"200")
+}
+
+impl Moto {
+    /// Starts `moto_server` (`$KYC_MOTO_SERVER`, else
+    /// `~/.cache/kyc-ci/moto/bin/moto_server`, else `PATH`) and waits until it
+    /// answers. Fails the test when it cannot: these tests never skip.
+    pub(crate) fn start() -> Moto {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let bin = moto_server();
+        let child = Command::new(&bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {} ({e}): install the emulator with \
+                     `python3 -m venv ~/.cache/kyc-ci/moto && ~/.cache/kyc-ci/moto/bin/pip install 'moto[server]==5.2.6'` \
+                     or point KYC_MOTO_SERVER at moto_server (.ci/run does this)",
+                    bin.display()
+                )
+            });
+        let mut moto = Moto { child, endpoint: format!("http://127.0.0.1:{port}") };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !ready(port) {
+            if let Ok(Some(status)) = moto.child.try_wait() {
+                panic!("moto_server exited: {status}");
+            }
+            assert!(Instant::now() < deadline, "moto_server not ready after 30 s");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        moto
+    }
+
+    /// SDK configuration for the emulator: fixed test credentials, us-east-1.
+    pub(crate) async fn sdk(&self, settings: &AwsSettings) -> SdkConfig {
+        settings
+            .loader()
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
+            .load()
+            .await
+    }
+
+    /// Settings for a fresh versioned bucket and a fresh customer-managed key.
+    pub(crate) async fn fresh(&self) -> (SdkConfig, AwsSettings) {
+        let mut settings =
+            AwsSettings { endpoint_url: Some(self.endpoint.clone()), ..AwsSettings::default() };
+        let sdk = self.sdk(&settings).await;
+        let kms = aws_sdk_kms::Client::new(&sdk);
+        let key = kms.create_key().description("kyc test").send().await.unwrap();
+        settings.kms_key_id = key.key_metadata().unwrap().key_id().to_owned();
+        settings.bucket = format!("kyc-test-{:016x}", rand::random::<u64>());
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build(),
+        );
+        s3.create_bucket().bucket(&settings.bucket).send().await.unwrap();
+        s3.put_bucket_versioning()
+            .bucket(&settings.bucket)
+            .versioning_configuration(
+                aws_sdk_s3::types::VersioningConfiguration::builder()
+                    .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let db = aws_sdk_dynamodb::Client::new(&sdk);
+        let suffix = format!("{:08x}", rand::random::<u32>());
+        settings.audit_table = format!("KycAuditLog-{suffix}");
+        settings.ocr_table = format!("KycOcrData-{suffix}");
+        create_tables(&db, &settings).await;
+        (sdk, settings)
+    }
+}
+
+/// The two tables as the infrastructure template makes them.
+async fn create_tables(db: &aws_sdk_dynamodb::Client, settings: &AwsSettings) {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+        Projection, ProjectionType, ScalarAttributeType,
+    };
+    let attr = |name: &str, t: ScalarAttributeType| {
+        AttributeDefinition::builder().attribute_name(name).attribute_type(t).build().unwrap()
+    };
+    let key = |name: &str, t: KeyType| {
+        KeySchemaElement::builder().attribute_name(name).key_type(t).build().unwrap()
+    };
+    db.create_table()
+        .table_name(&settings.audit_table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("pk", ScalarAttributeType::S))
+        .attribute_definitions(attr("seq", ScalarAttributeType::N))
+        .attribute_definitions(attr("verificationId", ScalarAttributeType::S))
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("seq", KeyType::Range))
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name("byVerification")
+                .key_schema(key("verificationId", KeyType::Hash))
+                .key_schema(key("seq", KeyType::Range))
+                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    db.create_table()
+        .table_name(&settings.ocr_table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("verificationId", ScalarAttributeType::S))
+        .key_schema(key("verificationId", KeyType::Hash))
+        .send()
+        .await
+        .unwrap();
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
