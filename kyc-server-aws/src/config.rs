@@ -22,6 +22,12 @@ pub struct AwsSettings {
     pub audit_table: String,
     /// The document-reading table (`KycOcrData`: `verificationId` S, TTL `expiresAt`).
     pub ocr_table: String,
+    /// API keys and usage (`KycKeys`: `pk` S + `sk` S).
+    pub keys_table: String,
+    /// Liveness sessions and frames (`KycLiveness`: `pk` S + `sk` S).
+    pub liveness_table: String,
+    /// The job queue (`KycJobs`: `pk` S + `sk` S).
+    pub jobs_table: String,
     /// An endpoint for every service (an emulator); `None` = AWS, or
     /// `AWS_ENDPOINT_URL` when it is set.
     pub endpoint_url: Option<String>,
@@ -43,6 +49,9 @@ impl Default for AwsSettings {
             kms_key_id: "alias/kyc-dev".into(),
             audit_table: "KycAuditLog".into(),
             ocr_table: "KycOcrData".into(),
+            keys_table: "KycKeys".into(),
+            liveness_table: "KycLiveness".into(),
+            jobs_table: "KycJobs".into(),
             endpoint_url: None,
             s3_path_style: None,
             operation_timeout: Duration::from_secs(20),

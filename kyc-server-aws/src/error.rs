@@ -29,7 +29,9 @@ where
                     _,
                     "PreconditionFailed"
                     | "ConditionalRequestConflict"
-                    | "ConditionalCheckFailedException",
+                    | "ConditionalCheckFailedException"
+                    | "TransactionCanceledException"
+                    | "TransactionConflictException",
                 ) => StoreError::Conflict,
                 (429 | 500..=599, _)
                 | (

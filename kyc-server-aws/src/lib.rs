@@ -8,6 +8,12 @@
 //! | [`ObjectStore`](kyc_backend::ObjectStore) | [`S3ObjectStore`]: S3 with SSE-KMS, objects sealed under a per-verification data key from KMS `GenerateDataKey` |
 //! | [`AuditLog`](kyc_backend::AuditLog) | [`DynamoAuditLog`]: `KycAuditLog`, appends by a conditional put on the next sequence number |
 //! | [`OcrDataStore`](kyc_backend::OcrDataStore) | [`DynamoOcrDataStore`]: `KycOcrData`, TTL on `expiresAt`, the reading sealed |
+//! | [`KeyStore`](kyc_backend::KeyStore) | [`DynamoKeyStore`]: `KycKeys`, usage as atomic `ADD` counters |
+//! | [`LivenessStore`](kyc_backend::LivenessStore) | [`DynamoLivenessStore`]: `KycLiveness`, sessions, frames and their index entries in one transaction each |
+//! | [`JobQueue`](kyc_backend::JobQueue) | [`DynamoJobQueue`]: `KycJobs`, leases by conditional update, completion fenced by the lease token |
+//!
+//! Still to come: `VerificationStore` (with the outbox), Rekognition,
+//! Textract, the Lambda entry points and `KYC_BACKEND=aws`.
 //!
 //! Clients come from [`AwsSettings::sdk_config`]: the standard AWS
 //! environment (`AWS_REGION`, the credentials chain, `AWS_ENDPOINT_URL`), so
@@ -30,5 +36,7 @@ mod error;
 mod s3;
 
 pub use config::AwsSettings;
-pub use dynamo::{DynamoAuditLog, DynamoOcrDataStore};
+pub use dynamo::{
+    DynamoAuditLog, DynamoJobQueue, DynamoKeyStore, DynamoLivenessStore, DynamoOcrDataStore,
+};
 pub use s3::S3ObjectStore;

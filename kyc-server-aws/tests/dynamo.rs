@@ -6,16 +6,22 @@ mod common;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use kyc_backend::{
-    AuditLog, OcrDataStore, OcrRecord, StoreError,
+    AuditLog, JobQueue, NewJob, OcrDataStore, OcrRecord, StoreError,
     crypto::DataKey,
-    testing::{audit_log_suite, new_id, ocr_data_suite},
+    testing::{
+        audit_log_suite, job_queue_suite, key_store_suite, liveness_store_suite, new_id,
+        ocr_data_suite,
+    },
+    util::join_all,
 };
 use kyc_core::{
     Timestamp,
     api::v1::{Step, StepStatus},
     audit::{AuditEvent, ChainKey, ChainVerifier},
 };
-use kyc_server_aws::{DynamoAuditLog, DynamoOcrDataStore};
+use kyc_server_aws::{
+    DynamoAuditLog, DynamoJobQueue, DynamoKeyStore, DynamoLivenessStore, DynamoOcrDataStore,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dynamodb_stores_on_moto() {
@@ -118,5 +124,28 @@ async fn dynamodb_stores_on_moto() {
         matches!(ocr.get(&b).await, Err(StoreError::Corrupt(_))),
         "a spliced reading is refused"
     );
+
+    // keys and liveness: their suites
+    key_store_suite(&DynamoKeyStore::new(&sdk, &settings.keys_table)).await;
+    liveness_store_suite(&DynamoLivenessStore::new(&sdk, &settings.liveness_table)).await;
+
+    // the job queue: its suite, then eight workers racing for one due job
+    let jobs = DynamoJobQueue::new(&sdk, &settings.jobs_table);
+    job_queue_suite(&jobs).await;
+    let at = Timestamp::from_unix_millis(50_000);
+    let id = jobs
+        .enqueue(&NewJob {
+            kind: "race".into(),
+            dedupe_key: None,
+            payload: serde_json::json!({}),
+            run_at: at,
+            max_attempts: 3,
+        })
+        .await
+        .unwrap();
+    let leases = join_all((0..8).map(|_| jobs.lease(at, 60_000, 10))).await;
+    let won: Vec<_> = leases.into_iter().flat_map(Result::unwrap).filter(|j| j.id == id).collect();
+    assert_eq!(won.len(), 1, "one job, one lease, however many workers race");
+    jobs.complete(&won[0]).await.unwrap();
     drop(moto);
 }

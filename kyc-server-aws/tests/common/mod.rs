@@ -111,6 +111,9 @@ impl Moto {
         let suffix = format!("{:08x}", rand::random::<u32>());
         settings.audit_table = format!("KycAuditLog-{suffix}");
         settings.ocr_table = format!("KycOcrData-{suffix}");
+        settings.keys_table = format!("KycKeys-{suffix}");
+        settings.liveness_table = format!("KycLiveness-{suffix}");
+        settings.jobs_table = format!("KycJobs-{suffix}");
         create_tables(&db, &settings).await;
         (sdk, settings)
     }
@@ -148,6 +151,18 @@ async fn create_tables(db: &aws_sdk_dynamodb::Client, settings: &AwsSettings) {
         .send()
         .await
         .unwrap();
+    for table in [&settings.keys_table, &settings.liveness_table, &settings.jobs_table] {
+        db.create_table()
+            .table_name(table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(attr("pk", ScalarAttributeType::S))
+            .attribute_definitions(attr("sk", ScalarAttributeType::S))
+            .key_schema(key("pk", KeyType::Hash))
+            .key_schema(key("sk", KeyType::Range))
+            .send()
+            .await
+            .unwrap();
+    }
     db.create_table()
         .table_name(&settings.ocr_table)
         .billing_mode(BillingMode::PayPerRequest)

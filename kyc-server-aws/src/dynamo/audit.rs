@@ -1,6 +1,6 @@
-//! The `KycAuditLog` and `KycOcrData` tables on DynamoDB.
+//! The audit log on DynamoDB (`KycAuditLog`).
 //!
-//! `KycAuditLog`: partition key `pk` (always `log`: one chain, one order),
+//! Table: partition key `pk` (always `log`: one chain, one order),
 //! sort key `seq` (N); each item holds the record's JSON (`record`, the bytes
 //! its hash covers) and, when it has one, `verificationId`, the partition key
 //! of the global secondary index `byVerification` (sort key `seq`). An append
@@ -9,39 +9,25 @@
 //! racing for the same place get one winner, the loser re-reads the head and
 //! tries again, so the chain is serialised and never forks.
 //!
-//! `KycOcrData`: partition key `verificationId`; `expiresAt` (epoch seconds,
-//! the table's TTL attribute), `readAt`, `engine`, `documentSha256` in the
-//! clear for operators and the stream consumer's routing, and the reading
-//! itself sealed (`sealed`, AES-256-GCM under the store's data key, bound to
-//! the verification id): names, birth dates and document numbers are never
-//! plaintext in the table, its backups or its stream.
 
+use super::Item;
 use crate::error::store_error;
 use async_trait::async_trait;
 use aws_config::SdkConfig;
-use aws_sdk_dynamodb::{Client, primitives::Blob, types::AttributeValue};
-use kyc_backend::{AuditLog, OcrDataStore, OcrRecord, StoreError, crypto::DataKey};
+use aws_sdk_dynamodb::{Client, types::AttributeValue};
+use kyc_backend::{AuditLog, StoreError};
 use kyc_core::{
     VerificationId,
     audit::{AuditEvent, AuditRecord, ChainKey, chain},
 };
-use std::{collections::HashMap, time::Duration};
+use std::time::Duration;
 
 const LOG: &str = "log";
 /// Appends give up after this many lost races (each retry waits a little longer).
 const APPEND_ATTEMPTS: u32 = 64;
 
-type Item = HashMap<String, AttributeValue>;
-
-fn s(item: &Item, name: &str) -> Result<String, StoreError> {
-    match item.get(name) {
-        Some(AttributeValue::S(v)) => Ok(v.clone()),
-        _ => Err(StoreError::Corrupt("item is missing a string attribute")),
-    }
-}
-
 fn record_of(item: &Item) -> Result<AuditRecord, StoreError> {
-    serde_json::from_str(&s(item, "record")?).map_err(|_| StoreError::Corrupt("bad audit record"))
+    super::record(item)
 }
 
 /// [`AuditLog`] on DynamoDB (`KycAuditLog`).
@@ -165,82 +151,5 @@ impl AuditLog for DynamoAuditLog {
 
     async fn scan(&self, after: u64, limit: usize) -> Result<Vec<AuditRecord>, StoreError> {
         self.page(after, limit).await
-    }
-}
-
-/// [`OcrDataStore`] on DynamoDB (`KycOcrData`).
-#[derive(Debug)]
-pub struct DynamoOcrDataStore {
-    db: Client,
-    table: String,
-    key: DataKey,
-}
-
-impl DynamoOcrDataStore {
-    /// The store in `table`, readings sealed under `key`.
-    pub fn new(sdk: &SdkConfig, table: impl Into<String>, key: DataKey) -> Self {
-        Self { db: Client::new(sdk), table: table.into(), key }
-    }
-}
-
-#[async_trait]
-impl OcrDataStore for DynamoOcrDataStore {
-    async fn put(&self, r: &OcrRecord) -> Result<(), StoreError> {
-        let id = r.verification_id.to_string();
-        let json = serde_json::to_vec(r).map_err(StoreError::backend)?;
-        let sealed = self.key.seal(&json, id.as_bytes());
-        self.db
-            .put_item()
-            .table_name(&self.table)
-            .item("verificationId", AttributeValue::S(id))
-            .item(
-                "expiresAt",
-                AttributeValue::N(r.expires_at.unix_millis().div_euclid(1000).to_string()),
-            )
-            .item("readAt", AttributeValue::N(r.read_at.unix_millis().to_string()))
-            .item("engine", AttributeValue::S(r.engine.clone()))
-            .item("documentSha256", AttributeValue::S(r.document_sha256.clone()))
-            .item("sealed", AttributeValue::B(Blob::new(sealed)))
-            .send()
-            .await
-            .map_err(store_error)?;
-        Ok(())
-    }
-
-    async fn get(&self, id: &VerificationId) -> Result<Option<OcrRecord>, StoreError> {
-        let out = self
-            .db
-            .get_item()
-            .table_name(&self.table)
-            .key("verificationId", AttributeValue::S(id.to_string()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(store_error)?;
-        let Some(item) = out.item() else { return Ok(None) };
-        let Some(AttributeValue::B(sealed)) = item.get("sealed") else {
-            return Err(StoreError::Corrupt("reading is missing"));
-        };
-        let json = self
-            .key
-            .open(sealed.as_ref(), id.to_string().as_bytes())
-            .map_err(|_| StoreError::Corrupt("authentication failed"))?;
-        let record: OcrRecord =
-            serde_json::from_slice(&json).map_err(|_| StoreError::Corrupt("bad reading"))?;
-        if record.verification_id != *id {
-            return Err(StoreError::Corrupt("reading of another verification"));
-        }
-        Ok(Some(record))
-    }
-
-    async fn delete(&self, id: &VerificationId) -> Result<(), StoreError> {
-        self.db
-            .delete_item()
-            .table_name(&self.table)
-            .key("verificationId", AttributeValue::S(id.to_string()))
-            .send()
-            .await
-            .map_err(store_error)?;
-        Ok(())
     }
 }
