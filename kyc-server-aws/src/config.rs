@@ -26,6 +26,8 @@ pub struct AwsSettings {
     pub keys_table: String,
     /// Liveness sessions and frames (`KycLiveness`: `pk` S + `sk` S).
     pub liveness_table: String,
+    /// Verification records (`KycVerifications`: `pk` S + `sk` S).
+    pub verifications_table: String,
     /// The job queue (`KycJobs`: `pk` S + `sk` S).
     pub jobs_table: String,
     /// An endpoint for every service (an emulator); `None` = AWS, or
@@ -51,6 +53,7 @@ impl Default for AwsSettings {
             ocr_table: "KycOcrData".into(),
             keys_table: "KycKeys".into(),
             liveness_table: "KycLiveness".into(),
+            verifications_table: "KycVerifications".into(),
             jobs_table: "KycJobs".into(),
             endpoint_url: None,
             s3_path_style: None,

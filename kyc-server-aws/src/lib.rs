@@ -12,8 +12,10 @@
 //! | [`LivenessStore`](kyc_backend::LivenessStore) | [`DynamoLivenessStore`]: `KycLiveness`, sessions, frames and their index entries in one transaction each |
 //! | [`JobQueue`](kyc_backend::JobQueue) | [`DynamoJobQueue`]: `KycJobs`, leases by conditional update, completion fenced by the lease token |
 //!
-//! Still to come: `VerificationStore` (with the outbox), Rekognition,
-//! Textract, the Lambda entry points and `KYC_BACKEND=aws`.
+//! | [`VerificationStore`](kyc_backend::VerificationStore) | [`DynamoVerificationStore`]: `KycVerifications`, idempotency claims and the outbox in one transaction |
+//!
+//! Still to come: Rekognition, Textract, the Lambda entry points and
+//! `KYC_BACKEND=aws`.
 //!
 //! Clients come from [`AwsSettings::sdk_config`]: the standard AWS
 //! environment (`AWS_REGION`, the credentials chain, `AWS_ENDPOINT_URL`), so
@@ -38,5 +40,6 @@ mod s3;
 pub use config::AwsSettings;
 pub use dynamo::{
     DynamoAuditLog, DynamoJobQueue, DynamoKeyStore, DynamoLivenessStore, DynamoOcrDataStore,
+    DynamoVerificationStore,
 };
 pub use s3::S3ObjectStore;

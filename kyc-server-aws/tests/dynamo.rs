@@ -6,11 +6,11 @@ mod common;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use kyc_backend::{
-    AuditLog, JobQueue, NewJob, OcrDataStore, OcrRecord, StoreError,
+    AuditLog, JobQueue, NewJob, OcrDataStore, OcrRecord, StoreError, VerificationStore,
     crypto::DataKey,
     testing::{
         audit_log_suite, job_queue_suite, key_store_suite, liveness_store_suite, new_id,
-        ocr_data_suite,
+        ocr_data_suite, outbox_suite, sample_verification, verification_store_suite,
     },
     util::join_all,
 };
@@ -21,6 +21,7 @@ use kyc_core::{
 };
 use kyc_server_aws::{
     DynamoAuditLog, DynamoJobQueue, DynamoKeyStore, DynamoLivenessStore, DynamoOcrDataStore,
+    DynamoVerificationStore,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -147,5 +148,30 @@ async fn dynamodb_stores_on_moto() {
     let won: Vec<_> = leases.into_iter().flat_map(Result::unwrap).filter(|j| j.id == id).collect();
     assert_eq!(won.len(), 1, "one job, one lease, however many workers race");
     jobs.complete(&won[0]).await.unwrap();
+
+    // verifications: the suite and the outbox into the queue's table
+    let verifications =
+        DynamoVerificationStore::new(&sdk, &settings.verifications_table, &settings.jobs_table);
+    verification_store_suite(&verifications).await;
+    outbox_suite(&verifications, &jobs).await;
+    // the outbox keeps the queue's dedupe rule: a key already pending is not enqueued twice
+    let v = sample_verification(new_id(), Timestamp::from_unix_millis(4_000_000_000_000));
+    verifications.create(&v, None).await.unwrap();
+    let keyed = |k: &str| NewJob {
+        kind: "dedupe".into(),
+        dedupe_key: Some(format!("{k}:{}", v.id)),
+        payload: serde_json::json!({}),
+        run_at: at,
+        max_attempts: 1,
+    };
+    jobs.enqueue(&keyed("x")).await.unwrap();
+    let before = jobs.stats().await.unwrap().pending;
+    let v2 = verifications.update_with_jobs(&v, &[keyed("x"), keyed("y")]).await.unwrap();
+    assert_eq!(v2.version, 2);
+    assert_eq!(jobs.stats().await.unwrap().pending, before + 1, "only the new key is enqueued");
+    assert!(matches!(
+        verifications.update_with_jobs(&v, &[keyed("z")]).await,
+        Err(StoreError::Conflict)
+    ));
     drop(moto);
 }

@@ -8,12 +8,14 @@ mod jobs;
 mod keys;
 mod liveness;
 mod ocr;
+mod verifications;
 
 pub use audit::DynamoAuditLog;
 pub use jobs::DynamoJobQueue;
 pub use keys::DynamoKeyStore;
 pub use liveness::DynamoLivenessStore;
 pub use ocr::DynamoOcrDataStore;
+pub use verifications::DynamoVerificationStore;
 
 use crate::error::store_error;
 use aws_sdk_dynamodb::{Client, types::AttributeValue};

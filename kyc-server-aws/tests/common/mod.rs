@@ -114,6 +114,7 @@ impl Moto {
         settings.keys_table = format!("KycKeys-{suffix}");
         settings.liveness_table = format!("KycLiveness-{suffix}");
         settings.jobs_table = format!("KycJobs-{suffix}");
+        settings.verifications_table = format!("KycVerifications-{suffix}");
         create_tables(&db, &settings).await;
         (sdk, settings)
     }
@@ -151,7 +152,12 @@ async fn create_tables(db: &aws_sdk_dynamodb::Client, settings: &AwsSettings) {
         .send()
         .await
         .unwrap();
-    for table in [&settings.keys_table, &settings.liveness_table, &settings.jobs_table] {
+    for table in [
+        &settings.keys_table,
+        &settings.liveness_table,
+        &settings.jobs_table,
+        &settings.verifications_table,
+    ] {
         db.create_table()
             .table_name(table)
             .billing_mode(BillingMode::PayPerRequest)
