@@ -32,11 +32,13 @@
 //! # let _ = objects; Ok(()) }
 //! ```
 
+mod bootstrap;
 mod config;
 mod dynamo;
 mod error;
 mod s3;
 
+pub use bootstrap::{BootstrapError, BootstrapReport, bootstrap};
 pub use config::AwsSettings;
 pub use dynamo::{
     DynamoAuditLog, DynamoJobQueue, DynamoKeyStore, DynamoLivenessStore, DynamoOcrDataStore,

@@ -159,3 +159,45 @@ async fn the_api_on_aws_backends() {
     assert!(verifier.checked() >= 3);
     drop(moto);
 }
+
+/// `[backend] kind = "aws"` as `kyc serve` reads it: `AppState::aws`
+/// builds every backend from the config's names and the master key alone,
+/// and two instances sharing that key accept each other's client tokens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_state_from_an_aws_config() {
+    let moto = common::Moto::start();
+    let (sdk, settings) = moto.fresh().await;
+    let mut config = ServerConfig::default();
+    config.backend.kind = kyc_server::config::BackendKind::Aws;
+    let a = &mut config.backend.aws;
+    a.bucket = settings.bucket.clone();
+    a.kms_key_id = settings.kms_key_id.clone();
+    a.verifications_table = settings.verifications_table.clone();
+    a.keys_table = settings.keys_table.clone();
+    a.liveness_table = settings.liveness_table.clone();
+    a.jobs_table = settings.jobs_table.clone();
+    a.ocr_table = settings.ocr_table.clone();
+    a.audit_table = settings.audit_table.clone();
+    config.validate().unwrap();
+
+    let missing = AppState::aws(config.clone(), &sdk, |_| None).map(|_| ()).unwrap_err();
+    assert!(missing.to_string().contains("KYC_MASTER_KEY"), "{missing}");
+    let master = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="; // 32 bytes, base64
+    let env = |n: &str| (n == "KYC_MASTER_KEY").then(|| master.to_owned());
+    let one = AppState::aws(config.clone(), &sdk, env).unwrap();
+    let two = AppState::aws(config, &sdk, env).unwrap();
+
+    let now = kyc_server::clock::Clock::now(one.clock.as_ref());
+    let key = generate_key(KeyKind::Secret, vec![], DEFAULT_ACCOUNT, KeyRole::Integrator, now);
+    one.backends.keys.insert(&key.record).await.unwrap();
+    let (status, created, _) =
+        call(&app(one), req("POST", "/v1/verifications", &key.key, "application/json", "{}")).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let ct = created["clientToken"].as_str().unwrap();
+    // the other instance: same tables, same derived keys
+    let (status, up, _) =
+        call(&app(two), req("POST", "/upload-id", ct, "image/jpeg", fixtures::document_photo(1)))
+            .await;
+    assert_eq!(status, StatusCode::OK, "{up}");
+    drop(moto);
+}

@@ -30,6 +30,14 @@ async fn dynamodb_stores_on_moto() {
     let (sdk, settings) = moto.fresh().await;
     let db = aws_sdk_dynamodb::Client::new(&sdk);
 
+    // bootstrap made KycOcrData with TTL on expiresAt and a stream of new images
+    let ttl = db.describe_time_to_live().table_name(&settings.ocr_table).send().await.unwrap();
+    let ttl = ttl.time_to_live_description().unwrap();
+    assert_eq!(ttl.attribute_name(), Some("expiresAt"));
+    let table = db.describe_table().table_name(&settings.ocr_table).send().await.unwrap();
+    let stream = table.table().and_then(|t| t.stream_specification()).unwrap();
+    assert!(stream.stream_enabled());
+
     // KycAuditLog: the suite (16 concurrent appends serialised into one chain)
     let key = ChainKey::from_bytes([9; 32]);
     let log = DynamoAuditLog::new(&sdk, &settings.audit_table, key.clone());

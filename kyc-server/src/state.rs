@@ -46,6 +46,9 @@ pub enum StartupError {
     /// The screener could not be set up (lists file, provider settings).
     #[error("screening: {0}")]
     Screening(String),
+    /// The AWS backends could not be set up.
+    #[error("aws: {0}")]
+    Aws(String),
     /// The document reader's models could not be loaded.
     #[cfg(feature = "ocr-onnx")]
     #[error(transparent)]
@@ -313,17 +316,24 @@ mod local_state {
         ) -> Result<(Self, LocalBackends), StartupError> {
             let keys = Arc::new(load_keyring(&config, env)?);
             let local = LocalBackends::open(&config, keys.clone())?;
-            #[cfg(feature = "face-onnx")]
-            let face = crate::backend::local::face::LocalFaceEngine::load(
-                &config.face,
-                CpuPool::per_core(),
-            )?;
             let state = Self::new(
                 config,
                 local.backends.clone(),
                 Arc::new(SystemClock),
                 keys.derive(b"client-token-v1"),
             );
+            Ok((state.with_local_engines()?, local))
+        }
+
+        /// Adds the local face engine and document reader (each when its
+        /// feature is on) and the screener the configuration asks for.
+        pub fn with_local_engines(self) -> Result<Self, StartupError> {
+            let state = self;
+            #[cfg(feature = "face-onnx")]
+            let face = crate::backend::local::face::LocalFaceEngine::load(
+                &state.config.face,
+                CpuPool::per_core(),
+            )?;
             // the face engine and image decoding share one CPU pool
             #[cfg(feature = "face-onnx")]
             let state = Self { cpu: face.cpu_pool(), ..state }.with_face_engine(Arc::new(face));
@@ -344,10 +354,92 @@ mod local_state {
                 &state.config,
                 std::env::var(crate::config::EnvVars::SCREENING_API_KEY).ok().as_deref(),
             )?;
-            Ok((state.with_screener(screener), local))
+            Ok(state.with_screener(screener))
         }
     }
 }
 
 #[cfg(feature = "local")]
 pub use local_state::LocalBackends;
+
+#[cfg(all(feature = "aws", feature = "local"))]
+mod aws_state {
+    use super::*;
+    use kyc_server_aws::{
+        AwsSettings, DynamoAuditLog, DynamoJobQueue, DynamoKeyStore, DynamoLivenessStore,
+        DynamoOcrDataStore, DynamoVerificationStore, S3ObjectStore,
+    };
+
+    impl AppState {
+        /// State over the AWS backends `config.backend.aws` names (S3, KMS,
+        /// DynamoDB; region, credentials and endpoint from the standard AWS
+        /// environment), the local engines, and keys derived from
+        /// `KYC_MASTER_KEY` alone, so every instance sharing that key signs
+        /// and checks the same client tokens and chains the same audit log.
+        pub async fn aws_with_env(
+            config: ServerConfig,
+            env: impl Fn(&str) -> Option<String>,
+        ) -> Result<Self, StartupError> {
+            let sdk = Self::aws_settings(&config).sdk_config().await;
+            Self::aws(config, &sdk, env)
+        }
+
+        /// The AWS settings `config.backend.aws` names.
+        pub fn aws_settings(config: &ServerConfig) -> AwsSettings {
+            let a = &config.backend.aws;
+            AwsSettings {
+                bucket: a.bucket.clone(),
+                kms_key_id: a.kms_key_id.clone(),
+                audit_table: a.audit_table.clone(),
+                ocr_table: a.ocr_table.clone(),
+                keys_table: a.keys_table.clone(),
+                liveness_table: a.liveness_table.clone(),
+                verifications_table: a.verifications_table.clone(),
+                jobs_table: a.jobs_table.clone(),
+                ..AwsSettings::default()
+            }
+        }
+
+        /// [`AppState::aws_with_env`] with the SDK configuration given
+        /// (an emulator's endpoint and credentials, in tests).
+        pub fn aws(
+            config: ServerConfig,
+            sdk: &aws_config::SdkConfig,
+            env: impl Fn(&str) -> Option<String>,
+        ) -> Result<Self, StartupError> {
+            use crate::config::EnvVars;
+            let master =
+                env(EnvVars::MASTER_KEY).filter(|k| !k.trim().is_empty()).ok_or_else(|| {
+                    StartupError::Aws(format!(
+                        "{} is required with backend.kind = \"aws\" (every instance must share it)",
+                        EnvVars::MASTER_KEY
+                    ))
+                })?;
+            let keys = Keyring::ephemeral(MasterKey::from_base64(&master)?);
+            let settings = Self::aws_settings(&config);
+            let sdk = sdk.clone();
+            let ocr_key = crate::crypto::DataKey::from_bytes(
+                keys.derive(crate::backend::local::ocr_data::OCR_DATA_KEY_LABEL),
+            );
+            let backends = Backends {
+                objects: Arc::new(S3ObjectStore::new(&sdk, &settings)),
+                verifications: Arc::new(DynamoVerificationStore::new(
+                    &sdk,
+                    &settings.verifications_table,
+                    &settings.jobs_table,
+                )),
+                keys: Arc::new(DynamoKeyStore::new(&sdk, &settings.keys_table)),
+                audit: Arc::new(DynamoAuditLog::new(
+                    &sdk,
+                    &settings.audit_table,
+                    crate::crypto::audit_chain_key(&keys),
+                )),
+                liveness: Arc::new(DynamoLivenessStore::new(&sdk, &settings.liveness_table)),
+                jobs: Arc::new(DynamoJobQueue::new(&sdk, &settings.jobs_table)),
+                ocr: Arc::new(DynamoOcrDataStore::new(&sdk, &settings.ocr_table, ocr_key)),
+            };
+            let token_key = keys.derive(b"client-token-v1");
+            Self::new(config, backends, Arc::new(SystemClock), token_key).with_local_engines()
+        }
+    }
+}

@@ -84,99 +84,29 @@ impl Moto {
             .await
     }
 
-    /// Settings for a fresh versioned bucket and a fresh customer-managed key.
+    /// Settings for fresh resources (bucket, key, tables with unique names),
+    /// made by `kyc_server_aws::bootstrap` as `kyc aws bootstrap` makes them.
     pub(crate) async fn fresh(&self) -> (SdkConfig, AwsSettings) {
-        let mut settings =
-            AwsSettings { endpoint_url: Some(self.endpoint.clone()), ..AwsSettings::default() };
+        let suffix = format!("{:016x}", rand::random::<u64>());
+        let settings = AwsSettings {
+            endpoint_url: Some(self.endpoint.clone()),
+            bucket: format!("kyc-test-{suffix}"),
+            kms_key_id: format!("alias/kyc-test-{suffix}"),
+            audit_table: format!("KycAuditLog-{suffix}"),
+            ocr_table: format!("KycOcrData-{suffix}"),
+            keys_table: format!("KycKeys-{suffix}"),
+            liveness_table: format!("KycLiveness-{suffix}"),
+            jobs_table: format!("KycJobs-{suffix}"),
+            verifications_table: format!("KycVerifications-{suffix}"),
+            ..AwsSettings::default()
+        };
         let sdk = self.sdk(&settings).await;
-        let kms = aws_sdk_kms::Client::new(&sdk);
-        let key = kms.create_key().description("kyc test").send().await.unwrap();
-        settings.kms_key_id = key.key_metadata().unwrap().key_id().to_owned();
-        settings.bucket = format!("kyc-test-{:016x}", rand::random::<u64>());
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build(),
-        );
-        s3.create_bucket().bucket(&settings.bucket).send().await.unwrap();
-        s3.put_bucket_versioning()
-            .bucket(&settings.bucket)
-            .versioning_configuration(
-                aws_sdk_s3::types::VersioningConfiguration::builder()
-                    .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
-        let db = aws_sdk_dynamodb::Client::new(&sdk);
-        let suffix = format!("{:08x}", rand::random::<u32>());
-        settings.audit_table = format!("KycAuditLog-{suffix}");
-        settings.ocr_table = format!("KycOcrData-{suffix}");
-        settings.keys_table = format!("KycKeys-{suffix}");
-        settings.liveness_table = format!("KycLiveness-{suffix}");
-        settings.jobs_table = format!("KycJobs-{suffix}");
-        settings.verifications_table = format!("KycVerifications-{suffix}");
-        create_tables(&db, &settings).await;
+        let (settings, report) = kyc_server_aws::bootstrap(&sdk, &settings).await.unwrap();
+        assert_eq!(report.created.len(), 8, "{report:?}");
+        let (_, again) = kyc_server_aws::bootstrap(&sdk, &settings).await.unwrap();
+        assert_eq!((again.created.len(), again.existing.len()), (0, 8), "bootstrap is idempotent");
         (sdk, settings)
     }
-}
-
-/// The two tables as the infrastructure template makes them.
-async fn create_tables(db: &aws_sdk_dynamodb::Client, settings: &AwsSettings) {
-    use aws_sdk_dynamodb::types::{
-        AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-        Projection, ProjectionType, ScalarAttributeType,
-    };
-    let attr = |name: &str, t: ScalarAttributeType| {
-        AttributeDefinition::builder().attribute_name(name).attribute_type(t).build().unwrap()
-    };
-    let key = |name: &str, t: KeyType| {
-        KeySchemaElement::builder().attribute_name(name).key_type(t).build().unwrap()
-    };
-    db.create_table()
-        .table_name(&settings.audit_table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attr("pk", ScalarAttributeType::S))
-        .attribute_definitions(attr("seq", ScalarAttributeType::N))
-        .attribute_definitions(attr("verificationId", ScalarAttributeType::S))
-        .key_schema(key("pk", KeyType::Hash))
-        .key_schema(key("seq", KeyType::Range))
-        .global_secondary_indexes(
-            GlobalSecondaryIndex::builder()
-                .index_name("byVerification")
-                .key_schema(key("verificationId", KeyType::Hash))
-                .key_schema(key("seq", KeyType::Range))
-                .projection(Projection::builder().projection_type(ProjectionType::All).build())
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    for table in [
-        &settings.keys_table,
-        &settings.liveness_table,
-        &settings.jobs_table,
-        &settings.verifications_table,
-    ] {
-        db.create_table()
-            .table_name(table)
-            .billing_mode(BillingMode::PayPerRequest)
-            .attribute_definitions(attr("pk", ScalarAttributeType::S))
-            .attribute_definitions(attr("sk", ScalarAttributeType::S))
-            .key_schema(key("pk", KeyType::Hash))
-            .key_schema(key("sk", KeyType::Range))
-            .send()
-            .await
-            .unwrap();
-    }
-    db.create_table()
-        .table_name(&settings.ocr_table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attr("verificationId", ScalarAttributeType::S))
-        .key_schema(key("verificationId", KeyType::Hash))
-        .send()
-        .await
-        .unwrap();
 }
 
 impl Drop for Moto {

@@ -42,6 +42,7 @@ pub enum AuditCommand {
 
 /// Runs `kyc audit …`.
 pub(crate) async fn audit(config: &ServerConfig, cmd: &AuditCommand) -> anyhow::Result<ExitCode> {
+    super::shared::local_only(config)?;
     let key = audit_chain_key(&load_keyring(config, env_lookup)?);
     let log = SqliteAuditLog::new(open_db(config)?, key.clone());
     match cmd {

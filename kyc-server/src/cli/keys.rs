@@ -87,7 +87,23 @@ pub enum KindArg {
 
 /// Runs `kyc keys …`.
 pub(crate) async fn keys(config: &ServerConfig, cmd: &KeysCommand) -> anyhow::Result<ExitCode> {
-    let store = SqliteKeyStore::new(open_db(config)?);
+    let store: std::sync::Arc<dyn KeyStore> = match config.backend.kind {
+        crate::config::BackendKind::Local => {
+            std::sync::Arc::new(SqliteKeyStore::new(open_db(config)?))
+        }
+        #[cfg(feature = "aws")]
+        crate::config::BackendKind::Aws => {
+            let s = crate::AppState::aws_settings(config);
+            std::sync::Arc::new(kyc_server_aws::DynamoKeyStore::new(
+                &s.sdk_config().await,
+                &s.keys_table,
+            ))
+        }
+        #[cfg(not(feature = "aws"))]
+        crate::config::BackendKind::Aws => {
+            bail!("backend.kind = \"aws\" needs a build with the `aws` feature")
+        }
+    };
     match cmd {
         KeysCommand::Create { kind, origins, account, admin, out } => {
             let kind = match kind {
@@ -195,6 +211,7 @@ pub(crate) async fn keys(config: &ServerConfig, cmd: &KeysCommand) -> anyhow::Re
             }
         }
         KeysCommand::Rotate { out } => {
+            super::shared::local_only(config)?;
             let keys = std::sync::Arc::new(load_keyring(config, env_lookup)?);
             let objects = LocalObjectStore::open(&config.data_dir, keys.clone())?;
             let root = keys.rewrap_root(&config.data_dir)?;

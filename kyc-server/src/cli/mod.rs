@@ -3,6 +3,8 @@
 //! the server runs (SQLite in WAL mode with a busy timeout).
 
 mod audit;
+#[cfg(feature = "aws")]
+mod aws;
 #[cfg(feature = "ocr-onnx")]
 mod document;
 #[cfg(feature = "face-onnx")]
@@ -14,6 +16,8 @@ mod serve;
 mod shared;
 
 pub use audit::AuditCommand;
+#[cfg(feature = "aws")]
+pub use aws::AwsCommand;
 #[cfg(feature = "ocr-onnx")]
 pub use document::DocumentCommand;
 #[cfg(feature = "face-onnx")]
@@ -47,7 +51,7 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the HTTP API on the embedded backends.
+    /// Run the HTTP API (on the embedded backends, or on AWS with `KYC_BACKEND=aws`).
     Serve {
         /// Address to listen on (default 127.0.0.1:8080).
         #[arg(long, env = EnvVars::LISTEN, value_name = "ADDR")]
@@ -59,6 +63,10 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Set up the AWS backends (feature `aws`).
+    #[cfg(feature = "aws")]
+    #[command(subcommand)]
+    Aws(AwsCommand),
     /// Inspect the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -141,6 +149,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             serve::serve(load_config_with(&cli, overrides)?).await
         }
         Command::Keys(k) => keys::keys(&load_config(&cli)?, k).await,
+        #[cfg(feature = "aws")]
+        Command::Aws(cmd) => aws::aws(&load_config(&cli)?, cmd).await,
         Command::Audit(cmd) => audit::audit(&load_config(&cli)?, cmd).await,
         Command::Jobs(JobsCommand::Dlq(cmd)) => jobs::dlq(&load_config(&cli)?, cmd).await,
         #[cfg(feature = "face-onnx")]

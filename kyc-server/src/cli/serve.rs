@@ -72,7 +72,20 @@ pub(crate) async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
     crate::telemetry::init_tracing(&config.log);
     let addr = config.listen_addr()?;
     let sweep_every = Duration::from_secs(config.sweep_interval_secs);
-    let (state, local) = AppState::local_with_env(config, env_lookup)?;
+    let (state, local) = match config.backend.kind {
+        crate::config::BackendKind::Local => {
+            let (state, local) = AppState::local_with_env(config, env_lookup)?;
+            (state, Some(local))
+        }
+        #[cfg(feature = "aws")]
+        crate::config::BackendKind::Aws => {
+            (AppState::aws_with_env(config, env_lookup).await?, None)
+        }
+        #[cfg(not(feature = "aws"))]
+        crate::config::BackendKind::Aws => {
+            anyhow::bail!("backend.kind = \"aws\" needs a build with the `aws` feature")
+        }
+    };
     #[cfg(feature = "danger-fixed-challenge")]
     let state = match env_lookup(crate::config::EnvVars::DANGER_FIXED_CHALLENGE) {
         Some(seq) if !seq.trim().is_empty() => {
@@ -111,14 +124,16 @@ pub(crate) async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
             }
         })
     };
-    let cleaner = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(600));
-        loop {
-            tick.tick().await;
-            if let Err(e) = local.objects.remove_stale_temp_files(Duration::from_secs(3600)) {
-                tracing::warn!(error = %e, "temp-file cleanup failed");
+    let cleaner = local.map(|local| {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(600));
+            loop {
+                tick.tick().await;
+                if let Err(e) = local.objects.remove_stale_temp_files(Duration::from_secs(3600)) {
+                    tracing::warn!(error = %e, "temp-file cleanup failed");
+                }
             }
-        }
+        })
     });
 
     let checkpointer = state.config.audit.checkpoint_file.clone().map(|path| {
@@ -146,14 +161,18 @@ pub(crate) async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
 
     tracing::info!(listen = %bound, data_dir = %state.config.data_dir.display(), "kyc server started");
     let scheme = if tls.is_some() { "https" } else { "http" };
-    print_line(&format!(
-        "kyc listening on {scheme}://{bound} (data in {})",
-        state.config.data_dir.display()
-    ))?;
+    let data = match state.config.backend.kind {
+        crate::config::BackendKind::Local => state.config.data_dir.display().to_string(),
+        crate::config::BackendKind::Aws => {
+            format!("s3://{} and DynamoDB", state.config.backend.aws.bucket)
+        }
+    };
+    print_line(&format!("kyc listening on {scheme}://{bound} (data in {data})"))?;
     let limits = crate::server::ListenerLimits::from(&state.config.http);
     crate::server::serve(listener, crate::app(state.clone()), limits, tls, shutdown_signal())
         .await?;
-    for task in [sweeper, worker, flusher, cleaner].into_iter().chain(checkpointer).chain(reloader)
+    for task in
+        [sweeper, worker, flusher].into_iter().chain(cleaner).chain(checkpointer).chain(reloader)
     {
         task.abort();
     }

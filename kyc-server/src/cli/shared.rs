@@ -25,8 +25,20 @@ pub(crate) fn env_lookup(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
+/// Refuses a maintenance command on a configuration whose data is on AWS:
+/// it would act on an empty local data directory instead.
+pub(crate) fn local_only(config: &ServerConfig) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        config.backend.kind == crate::config::BackendKind::Local,
+        "this command works on the local backend only; with backend.kind = \"aws\" \
+         only `kyc serve` (and the engine commands) are supported so far"
+    );
+    Ok(())
+}
+
 /// Opens (creating if needed) the data directory's database.
 pub(crate) fn open_db(config: &ServerConfig) -> anyhow::Result<Arc<Database>> {
+    local_only(config)?;
     prepare_data_dir(config)?;
     Ok(Database::open(&config.data_dir.join("kyc.db"), config.storage.durability)?)
 }

@@ -42,6 +42,12 @@ impl EnvVars {
     pub const SCREENING_API_KEY: &'static str = "KYC_SCREENING_API_KEY";
     /// `storage.durability`: `full` (default) or `normal`.
     pub const DURABILITY: &'static str = "KYC_DURABILITY";
+    /// `backend.kind`: `local` or `aws`.
+    pub const BACKEND: &'static str = "KYC_BACKEND";
+    /// `backend.aws.bucket`.
+    pub const AWS_BUCKET: &'static str = "KYC_AWS_BUCKET";
+    /// `backend.aws.kms_key_id`.
+    pub const AWS_KMS_KEY_ID: &'static str = "KYC_AWS_KMS_KEY_ID";
     /// `danger_allow_plain_http_on_non_loopback`: serve plain HTTP on a public address
     /// (only behind a TLS-terminating proxy).
     pub const DANGER_ALLOW_PLAIN_HTTP: &'static str = "KYC_DANGER_ALLOW_PLAIN_HTTP";
@@ -70,6 +76,9 @@ impl EnvVars {
         Self::JOB_LEASE_SECS,
         Self::SCREENING_API_KEY,
         Self::DURABILITY,
+        Self::BACKEND,
+        Self::AWS_BUCKET,
+        Self::AWS_KMS_KEY_ID,
         Self::DANGER_ALLOW_PLAIN_HTTP,
         Self::DANGER_FIXED_CHALLENGE,
     ];

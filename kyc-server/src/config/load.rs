@@ -158,6 +158,21 @@ impl ServerConfig {
                 }
             };
         }
+        if let Some(v) = get(EnvVars::BACKEND) {
+            self.backend.kind = match v.trim() {
+                "local" => super::BackendKind::Local,
+                "aws" => super::BackendKind::Aws,
+                other => {
+                    return Err(invalid(EnvVars::BACKEND, format!("{other:?}: use local or aws")));
+                }
+            };
+        }
+        if let Some(v) = get(EnvVars::AWS_BUCKET) {
+            self.backend.aws.bucket = v.trim().to_owned();
+        }
+        if let Some(v) = get(EnvVars::AWS_KMS_KEY_ID) {
+            self.backend.aws.kms_key_id = v.trim().to_owned();
+        }
         if let Some(v) = get(EnvVars::DANGER_ALLOW_PLAIN_HTTP) {
             self.danger_allow_plain_http_on_non_loopback =
                 parse_bool(EnvVars::DANGER_ALLOW_PLAIN_HTTP, &v)?;
@@ -175,6 +190,39 @@ impl ServerConfig {
     /// Checks every setting; the first problem is reported.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let addr = self.listen_addr()?;
+        if self.backend.kind == super::BackendKind::Aws {
+            if !cfg!(feature = "aws") {
+                return Err(invalid(
+                    "backend.kind",
+                    "\"aws\" needs a build with the `aws` feature (cargo build -p kyc-server --features aws)",
+                ));
+            }
+            let aws = &self.backend.aws;
+            if aws.bucket.trim().is_empty() {
+                return Err(invalid(
+                    "backend.aws.bucket",
+                    format!("set it (or {})", EnvVars::AWS_BUCKET),
+                ));
+            }
+            if aws.kms_key_id.trim().is_empty() {
+                return Err(invalid(
+                    "backend.aws.kms_key_id",
+                    format!("set it (or {})", EnvVars::AWS_KMS_KEY_ID),
+                ));
+            }
+            for (name, table) in [
+                ("verifications_table", &aws.verifications_table),
+                ("keys_table", &aws.keys_table),
+                ("liveness_table", &aws.liveness_table),
+                ("jobs_table", &aws.jobs_table),
+                ("ocr_table", &aws.ocr_table),
+                ("audit_table", &aws.audit_table),
+            ] {
+                if table.trim().is_empty() {
+                    return Err(invalid(format!("backend.aws.{name}"), "must not be empty"));
+                }
+            }
+        }
         let t = &self.tls;
         if t.cert_file.is_some() != t.key_file.is_some() {
             return Err(invalid("tls", "set both cert_file and key_file, or neither"));

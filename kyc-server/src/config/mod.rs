@@ -2,6 +2,7 @@
 //! then command-line flags. Defaults work on a fresh machine. Anything wrong
 //! fails at startup with a message naming the setting.
 
+mod backend;
 mod env;
 mod load;
 mod screening;
@@ -9,6 +10,7 @@ mod sections;
 #[cfg(test)]
 mod tests;
 
+pub use backend::{AwsConfig, BackendConfig, BackendKind};
 pub use env::EnvVars;
 pub use load::{Overrides, validate_origin};
 pub use screening::{ListSourceConfig, ScreenerKind, ScreeningConfig};
@@ -92,6 +94,8 @@ pub struct ServerConfig {
     pub rate_limit: RateLimitConfig,
     /// Browser origins.
     pub cors: CorsConfig,
+    /// Where the data lives (`local` or `aws`).
+    pub backend: BackendConfig,
     /// Storage behaviour.
     pub storage: StorageConfig,
     /// Liveness challenge and face-match policy.
@@ -125,6 +129,7 @@ impl Default for ServerConfig {
             upload: UploadPolicy::default(),
             rate_limit: RateLimitConfig::default(),
             cors: CorsConfig::default(),
+            backend: BackendConfig::default(),
             storage: StorageConfig::default(),
             liveness: LivenessConfig::default(),
             jobs: JobsConfig::default(),

@@ -69,6 +69,39 @@ fn bad_settings_fail_with_their_name() {
 }
 
 #[test]
+fn the_aws_backend_is_checked_at_startup() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Overrides { data_dir: Some(dir.path().into()), ..Default::default() };
+    let load = |pairs: &[(&str, &str)]| ServerConfig::load(&o, env(pairs));
+    let msg = |pairs: &[(&str, &str)]| load(pairs).unwrap_err().to_string();
+    assert!(msg(&[("KYC_BACKEND", "cloud")]).contains("KYC_BACKEND"));
+    if cfg!(feature = "aws") {
+        assert!(msg(&[("KYC_BACKEND", "aws")]).contains("backend.aws.bucket"));
+        assert!(
+            msg(&[("KYC_BACKEND", "aws"), ("KYC_AWS_BUCKET", "b")])
+                .contains("backend.aws.kms_key_id")
+        );
+        let c = load(&[
+            ("KYC_BACKEND", "aws"),
+            ("KYC_AWS_BUCKET", "kyc-prod"),
+            ("KYC_AWS_KMS_KEY_ID", "alias/kyc-prod"),
+        ])
+        .unwrap();
+        assert_eq!(c.backend.kind, BackendKind::Aws);
+        assert_eq!(
+            (c.backend.aws.bucket.as_str(), c.backend.aws.ocr_table.as_str()),
+            ("kyc-prod", "KycOcrData")
+        );
+    } else {
+        assert!(msg(&[("KYC_BACKEND", "aws")]).contains("`aws` feature"));
+    }
+    let file = dir.path().join("kyc.toml");
+    std::fs::write(&file, "[backend]\nkind = \"aws\"\n[backend.aws]\nbuckit = \"x\"\n").unwrap();
+    let o = Overrides { config_file: Some(file), ..o };
+    assert!(ServerConfig::load(&o, env(&[])).unwrap_err().to_string().contains("buckit"));
+}
+
+#[test]
 fn unknown_keys_in_the_file_are_errors() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("bad.toml");

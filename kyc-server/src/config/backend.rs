@@ -1,0 +1,63 @@
+//! `[backend]`: where the server keeps its data.
+
+use serde::{Deserialize, Serialize};
+
+/// Which backends the server runs on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BackendKind {
+    /// Encrypted files and SQLite under `data_dir` (one machine, no network).
+    #[default]
+    Local,
+    /// S3, KMS and DynamoDB (`kyc-server-aws`; feature `aws`).
+    Aws,
+}
+
+/// `[backend]`
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackendConfig {
+    /// `local` (default) or `aws` (`KYC_BACKEND`).
+    pub kind: BackendKind,
+    /// The AWS resources, when `kind = "aws"`.
+    pub aws: AwsConfig,
+}
+
+/// `[backend.aws]`: names as the infrastructure template makes them. The
+/// region, credentials and endpoint come from the standard AWS environment
+/// (`AWS_REGION`, the credentials chain, `AWS_ENDPOINT_URL`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AwsConfig {
+    /// The bucket for uploads, frames and raw engine output (`KYC_AWS_BUCKET`).
+    pub bucket: String,
+    /// The customer-managed KMS key: id, ARN or `alias/…` (`KYC_AWS_KMS_KEY_ID`).
+    pub kms_key_id: String,
+    /// Verification records.
+    pub verifications_table: String,
+    /// API keys and usage.
+    pub keys_table: String,
+    /// Liveness sessions and frames.
+    pub liveness_table: String,
+    /// The job queue.
+    pub jobs_table: String,
+    /// Document readings.
+    pub ocr_table: String,
+    /// The audit log.
+    pub audit_table: String,
+}
+
+impl Default for AwsConfig {
+    fn default() -> Self {
+        Self {
+            bucket: String::new(),
+            kms_key_id: String::new(),
+            verifications_table: "KycVerifications".into(),
+            keys_table: "KycKeys".into(),
+            liveness_table: "KycLiveness".into(),
+            jobs_table: "KycJobs".into(),
+            ocr_table: "KycOcrData".into(),
+            audit_table: "KycAuditLog".into(),
+        }
+    }
+}
