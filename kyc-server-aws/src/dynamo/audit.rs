@@ -10,7 +10,7 @@
 //! tries again, so the chain is serialised and never forks.
 //!
 
-use super::Item;
+use super::{Item, query_items};
 use crate::error::store_error;
 use async_trait::async_trait;
 use aws_config::SdkConfig;
@@ -46,32 +46,15 @@ impl DynamoAuditLog {
 
     /// Records of the chain with `seq > after`, in order, at most `limit`.
     async fn page(&self, after: u64, limit: usize) -> Result<Vec<AuditRecord>, StoreError> {
-        let mut out = Vec::new();
-        let mut start: Option<Item> = None;
-        while out.len() < limit {
-            let want = i32::try_from(limit - out.len()).unwrap_or(i32::MAX).min(1000);
-            let page = self
-                .db
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :log AND seq > :after")
-                .expression_attribute_values(":log", AttributeValue::S(LOG.into()))
-                .expression_attribute_values(":after", AttributeValue::N(after.to_string()))
-                .consistent_read(true)
-                .limit(want)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(store_error)?;
-            for item in page.items() {
-                out.push(record_of(item)?);
-            }
-            match page.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => break,
-            }
-        }
-        Ok(out)
+        let q = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :log AND seq > :after")
+            .expression_attribute_values(":log", AttributeValue::S(LOG.into()))
+            .expression_attribute_values(":after", AttributeValue::N(after.to_string()))
+            .consistent_read(true);
+        query_items(q, Some(limit)).await?.iter().map(record_of).collect()
     }
 }
 
@@ -107,28 +90,15 @@ impl AuditLog for DynamoAuditLog {
     }
 
     async fn for_verification(&self, id: &VerificationId) -> Result<Vec<AuditRecord>, StoreError> {
-        let mut out = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let page = self
-                .db
-                .query()
-                .table_name(&self.table)
-                .index_name("byVerification")
-                .key_condition_expression("verificationId = :id")
-                .expression_attribute_values(":id", AttributeValue::S(id.to_string()))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(store_error)?;
-            for item in page.items() {
-                out.push(record_of(item)?);
-            }
-            match page.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => break,
-            }
-        }
+        let q = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .index_name("byVerification")
+            .key_condition_expression("verificationId = :id")
+            .expression_attribute_values(":id", AttributeValue::S(id.to_string()));
+        let mut out: Vec<AuditRecord> =
+            query_items(q, None).await?.iter().map(record_of).collect::<Result<_, _>>()?;
         out.sort_by_key(|r| r.seq);
         Ok(out)
     }

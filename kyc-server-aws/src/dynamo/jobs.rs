@@ -12,11 +12,11 @@
 //! does not have. Finding due jobs is a consistent scan of the table, which
 //! holds only pending and dead jobs (completed ones are deleted).
 
-use super::{Item, Table, key, n, num, s, text};
+use super::{CREATE, Item, Table, key, n, num, put_tx, s, text};
 use crate::error::store_error;
 use async_trait::async_trait;
 use aws_config::SdkConfig;
-use aws_sdk_dynamodb::types::{Delete, Put, ReturnValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Delete, ReturnValue, TransactWriteItem, Update};
 use kyc_backend::{DeadJob, Job, JobQueue, JobStats, NewJob, StoreError};
 use kyc_core::Timestamp;
 
@@ -56,20 +56,11 @@ pub(crate) fn enqueue_items(
     if let Some(k) = &job.dedupe_key {
         item.insert("dedupeKey".into(), s(k.clone()));
     }
-    let put = |item: Item| -> Result<TransactWriteItem, StoreError> {
-        let p = Put::builder()
-            .table_name(table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(StoreError::backend)?;
-        Ok(TransactWriteItem::builder().put(p).build())
-    };
-    let mut items = vec![put(item)?];
+    let mut items = vec![put_tx(table, item, Some(CREATE))?];
     if let Some(k) = &job.dedupe_key {
         let mut claim = key(&format!("d#{k}"), "dedupe");
         claim.insert("jobId".into(), s(id));
-        items.push(put(claim)?);
+        items.push(put_tx(table, claim, Some(CREATE))?);
     }
     Ok(items)
 }
@@ -126,17 +117,6 @@ impl DynamoJobQueue {
             .map_err(StoreError::backend)?;
         Ok(Some(TransactWriteItem::builder().delete(d).build()))
     }
-
-    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), StoreError> {
-        self.t
-            .db
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map_err(store_error)?;
-        Ok(())
-    }
 }
 
 #[async_trait]
@@ -144,7 +124,7 @@ impl JobQueue for DynamoJobQueue {
     async fn enqueue(&self, job: &NewJob) -> Result<String, StoreError> {
         for _ in 0..8 {
             let id = new_job_id();
-            match self.transact(enqueue_items(&self.t.name, &id, job)?).await {
+            match self.t.transact(enqueue_items(&self.t.name, &id, job)?).await {
                 Ok(()) => return Ok(id),
                 Err(StoreError::Conflict) => {
                     if let Some(k) = &job.dedupe_key
@@ -231,7 +211,7 @@ impl JobQueue for DynamoJobQueue {
             .map_err(StoreError::backend)?;
         let mut items = vec![TransactWriteItem::builder().delete(d).build()];
         items.extend(self.release(job)?);
-        self.transact(items).await
+        self.t.transact(items).await
     }
 
     async fn retry_later(
@@ -248,7 +228,7 @@ impl JobQueue for DynamoJobQueue {
             .expression_attribute_values(":e", s(error))
             .build()
             .map_err(StoreError::backend)?;
-        self.transact(vec![TransactWriteItem::builder().update(u).build()]).await
+        self.t.transact(vec![TransactWriteItem::builder().update(u).build()]).await
     }
 
     async fn dead_letter(&self, job: &Job, error: &str, now: Timestamp) -> Result<(), StoreError> {
@@ -266,7 +246,7 @@ impl JobQueue for DynamoJobQueue {
             .map_err(StoreError::backend)?;
         let mut items = vec![TransactWriteItem::builder().update(u).build()];
         items.extend(self.release(job)?);
-        self.transact(items).await
+        self.t.transact(items).await
     }
 
     async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadJob>, StoreError> {

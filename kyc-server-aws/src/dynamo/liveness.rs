@@ -11,11 +11,9 @@
 //! session and its index entry, a frame and its hash entry, are written in
 //! one transaction.
 
-use super::{Item, Table, json, key, n, record, s, text};
-use crate::error::store_error;
+use super::{CREATE, Item, Table, json, key, n, put_tx, record, s, text};
 use async_trait::async_trait;
 use aws_config::SdkConfig;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use kyc_backend::{FrameId, FrameRecord, LivenessSession, LivenessStore, StoreError};
 use kyc_core::VerificationId;
 
@@ -38,25 +36,6 @@ impl DynamoLivenessStore {
         item.insert("verificationId".into(), s(s_.verification_id.to_string()));
         Ok(item)
     }
-
-    fn put(&self, item: Item, create_only: bool) -> Result<TransactWriteItem, StoreError> {
-        let mut p = Put::builder().table_name(&self.t.name).set_item(Some(item));
-        if create_only {
-            p = p.condition_expression("attribute_not_exists(pk)");
-        }
-        Ok(TransactWriteItem::builder().put(p.build().map_err(StoreError::backend)?).build())
-    }
-
-    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), StoreError> {
-        self.t
-            .db
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map_err(store_error)?;
-        Ok(())
-    }
 }
 
 #[async_trait]
@@ -68,7 +47,12 @@ impl LivenessStore for DynamoLivenessStore {
         );
         let mut index = index;
         index.insert("session".into(), s(ls.id.clone()));
-        self.transact(vec![self.put(Self::session_item(ls)?, true)?, self.put(index, false)?]).await
+        self.t
+            .transact(vec![
+                put_tx(&self.t.name, Self::session_item(ls)?, Some(CREATE))?,
+                put_tx(&self.t.name, index, None)?,
+            ])
+            .await
     }
 
     async fn get_session(&self, id: &str) -> Result<LivenessSession, StoreError> {
@@ -108,7 +92,12 @@ impl LivenessStore for DynamoLivenessStore {
         );
         by_hash.insert("session".into(), s(f.session_id.clone()));
         by_hash.insert("frame".into(), s(f.frame_id.as_str()));
-        self.transact(vec![self.put(item, true)?, self.put(by_hash, false)?]).await
+        self.t
+            .transact(vec![
+                put_tx(&self.t.name, item, Some(CREATE))?,
+                put_tx(&self.t.name, by_hash, None)?,
+            ])
+            .await
     }
 
     async fn get_frame(&self, session: &str, frame: &FrameId) -> Result<FrameRecord, StoreError> {

@@ -18,12 +18,18 @@ pub use ocr::DynamoOcrDataStore;
 pub use verifications::DynamoVerificationStore;
 
 use crate::error::store_error;
-use aws_sdk_dynamodb::{Client, types::AttributeValue};
+use aws_sdk_dynamodb::{
+    Client,
+    types::{AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem},
+};
 use kyc_backend::StoreError;
 use serde::{Serialize, de::DeserializeOwned};
 use std::collections::HashMap;
 
 pub(crate) type Item = HashMap<String, AttributeValue>;
+
+/// The condition of a create-only write.
+pub(crate) const CREATE: &str = "attribute_not_exists(pk)";
 
 /// A string attribute.
 pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
@@ -66,6 +72,51 @@ pub(crate) fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
     }
 }
 
+/// Runs `q` page by page (each page from where the last ended) until the
+/// partition is read or `limit` items are in.
+pub(crate) async fn query_items(
+    q: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    limit: Option<usize>,
+) -> Result<Vec<Item>, StoreError> {
+    let mut out = Vec::new();
+    let mut start: Option<Item> = None;
+    loop {
+        let mut page = q.clone().set_exclusive_start_key(start.take());
+        if let Some(l) = limit {
+            page = page.limit(
+                i32::try_from(l.saturating_sub(out.len())).unwrap_or(i32::MAX).clamp(1, 1000),
+            );
+        }
+        let page = page.send().await.map_err(store_error)?;
+        out.extend(page.items().iter().cloned());
+        if let Some(l) = limit
+            && out.len() >= l
+        {
+            out.truncate(l);
+            return Ok(out);
+        }
+        match page.last_evaluated_key() {
+            Some(k) if !k.is_empty() => start = Some(k.clone()),
+            _ => return Ok(out),
+        }
+    }
+}
+
+/// A `Put` for a transaction, create-only when `condition` says so.
+pub(crate) fn put_tx(
+    table: &str,
+    item: Item,
+    condition: Option<&str>,
+) -> Result<TransactWriteItem, StoreError> {
+    let mut p = Put::builder().table_name(table).set_item(Some(item));
+    if let Some(c) = condition {
+        p = p
+            .condition_expression(c)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+    }
+    Ok(TransactWriteItem::builder().put(p.build().map_err(StoreError::backend)?).build())
+}
+
 /// A table keyed by `pk` (S) and `sk` (S).
 #[derive(Debug, Clone)]
 pub(crate) struct Table {
@@ -106,37 +157,20 @@ impl Table {
         forward: bool,
         limit: Option<usize>,
     ) -> Result<Vec<Item>, StoreError> {
-        let mut out = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let mut q = self
-                .db
-                .query()
-                .table_name(&self.name)
-                .expression_attribute_values(":pk", s(pk))
-                .consistent_read(true)
-                .scan_index_forward(forward)
-                .set_exclusive_start_key(start.take());
-            q = match prefix {
-                Some(p) => q
-                    .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
-                    .expression_attribute_values(":p", s(p)),
-                None => q.key_condition_expression("pk = :pk"),
-            };
-            if let Some(l) = limit {
-                q = q.limit(i32::try_from(l.saturating_sub(out.len())).unwrap_or(i32::MAX).max(1));
-            }
-            let page = q.send().await.map_err(store_error)?;
-            out.extend(page.items().iter().cloned());
-            if limit.is_some_and(|l| out.len() >= l) {
-                out.truncate(limit.unwrap_or(usize::MAX));
-                return Ok(out);
-            }
-            match page.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => return Ok(out),
-            }
-        }
+        let q = self
+            .db
+            .query()
+            .table_name(&self.name)
+            .expression_attribute_values(":pk", s(pk))
+            .consistent_read(true)
+            .scan_index_forward(forward);
+        let q = match prefix {
+            Some(p) => q
+                .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
+                .expression_attribute_values(":p", s(p)),
+            None => q.key_condition_expression("pk = :pk"),
+        };
+        query_items(q, limit).await
     }
 
     /// Every item whose `sk` is `sk` (a consistent scan: the key list and
@@ -162,6 +196,17 @@ impl Table {
                 _ => return Ok(out),
             }
         }
+    }
+
+    /// Writes `items` in one transaction.
+    pub(crate) async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), StoreError> {
+        self.db
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map_err(store_error)?;
+        Ok(())
     }
 
     /// Deletes one item (idempotent).

@@ -15,9 +15,9 @@
 //! the jobs land in the job queue's own table.
 
 use super::{
-    Item, Table,
+    CREATE, Item, Table,
     jobs::{enqueue_items, new_job_id},
-    json, key, n, num, record, s, text,
+    json, key, n, num, put_tx, record, s, text,
 };
 use crate::error::store_error;
 use async_trait::async_trait;
@@ -83,21 +83,6 @@ impl DynamoVerificationStore {
         item.insert("expiresAtMs".into(), n(v.expires_at.unix_millis()));
         Ok(item)
     }
-
-    fn put(
-        &self,
-        table: &str,
-        item: Item,
-        condition: Option<&str>,
-    ) -> Result<TransactWriteItem, StoreError> {
-        let mut p = Put::builder().table_name(table).set_item(Some(item));
-        if let Some(c) = condition {
-            p = p.condition_expression(c).return_values_on_condition_check_failure(
-                ReturnValuesOnConditionCheckFailure::AllOld,
-            );
-        }
-        Ok(TransactWriteItem::builder().put(p.build().map_err(StoreError::backend)?).build())
-    }
 }
 
 #[async_trait]
@@ -107,19 +92,15 @@ impl VerificationStore for DynamoVerificationStore {
         v: &Verification,
         idempotency: Option<&IdempotencyClaim>,
     ) -> Result<CreateOutcome, StoreError> {
-        let mut items = vec![self.put(
-            &self.t.name,
-            Self::record_item(v)?,
-            Some("attribute_not_exists(pk)"),
-        )?];
+        let mut items = vec![put_tx(&self.t.name, Self::record_item(v)?, Some(CREATE))?];
         if let Some(c) = idempotency {
             let mut claim = key(&claim_pk(c), "claim");
             claim.insert("verificationId".into(), s(v.id.to_string()));
             claim.insert("requestHash".into(), s(c.request_hash.clone()));
-            items.push(self.put(&self.t.name, claim, Some("attribute_not_exists(pk)"))?);
+            items.push(put_tx(&self.t.name, claim, Some(CREATE))?);
             let mut back = key(&pk(&v.id), &format!("claim#{}#{}", c.owner_key_id, c.key));
             back.insert("claim".into(), s(claim_pk(c)));
-            items.push(self.put(&self.t.name, back, None)?);
+            items.push(put_tx(&self.t.name, back, None)?);
         }
         let r = self.t.db.transact_write_items().set_transact_items(Some(items)).send().await;
         let Err(e) = r else { return Ok(CreateOutcome::Created) };
