@@ -37,6 +37,8 @@ mod config;
 mod dynamo;
 mod error;
 mod s3;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use bootstrap::{BootstrapError, BootstrapReport, bootstrap};
 pub use config::AwsSettings;

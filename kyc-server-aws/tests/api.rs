@@ -3,8 +3,6 @@
 //! DynamoDB, erase it and see nothing left.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
 use axum::{
     body::Body,
     http::{Request, StatusCode, header},
@@ -56,7 +54,7 @@ fn req(method: &str, path: &str, token: &str, ct: &str, body: impl Into<Body>) -
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_on_aws_backends() {
-    let moto = common::Moto::start();
+    let moto = kyc_server_aws::testing::Moto::start();
     let (sdk, settings) = moto.fresh().await;
     let audit = ChainKey::from_bytes([4; 32]);
     let backends = aws_backends(&sdk, &settings, audit.clone());
@@ -165,7 +163,7 @@ async fn the_api_on_aws_backends() {
 /// and two instances sharing that key accept each other's client tokens.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_state_from_an_aws_config() {
-    let moto = common::Moto::start();
+    let moto = kyc_server_aws::testing::Moto::start();
     let (sdk, settings) = moto.fresh().await;
     let mut config = ServerConfig::default();
     config.backend.kind = kyc_server::config::BackendKind::Aws;

@@ -2,8 +2,6 @@
 //! suites, then what an attacker with write access to a table can do.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
 use aws_sdk_dynamodb::types::AttributeValue;
 use kyc_backend::{
     AuditLog, JobQueue, NewJob, OcrDataStore, OcrRecord, StoreError, VerificationStore,
@@ -26,7 +24,7 @@ use kyc_server_aws::{
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dynamodb_stores_on_moto() {
-    let moto = common::Moto::start();
+    let moto = kyc_server_aws::testing::Moto::start();
     let (sdk, settings) = moto.fresh().await;
     let db = aws_sdk_dynamodb::Client::new(&sdk);
 

@@ -3,8 +3,6 @@
 //! erasure that leaves no readable version).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
 use bytes::Bytes;
 use kyc_backend::{
     ObjectKey, ObjectMeta, ObjectStore, PutMode, StoreError,
@@ -37,7 +35,7 @@ async fn versions(store: &S3ObjectStore, bucket: &str, prefix: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_object_store_on_moto() {
-    let moto = common::Moto::start();
+    let moto = kyc_server_aws::testing::Moto::start();
     let (sdk, settings) = moto.fresh().await;
     let store = S3ObjectStore::new(&sdk, &settings);
     let bucket = settings.bucket.clone();

@@ -7,7 +7,7 @@ use std::{
     process::{Command, Output, Stdio},
 };
 
-fn kyc(data_dir: &Path, args: &[&str]) -> Command {
+pub(crate) fn kyc(data_dir: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_kyc"));
     for (k, _) in std::env::vars() {
         if k.starts_with("KYC_") || k == "RUST_LOG" {
@@ -22,7 +22,7 @@ fn run(data_dir: &Path, args: &[&str]) -> Output {
     kyc(data_dir, args).output().unwrap()
 }
 
-fn json(o: &Output) -> serde_json::Value {
+pub(crate) fn json(o: &Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|_| {
         panic!(
             "stdout: {} stderr: {}",
@@ -504,19 +504,21 @@ async fn the_server_checkpoints_the_audit_head_and_verify_holds_the_log_to_it() 
     assert_eq!(json(&o)["firstBroken"]["kind"], "truncated");
 }
 
-struct Served {
+pub(crate) struct Served {
     child: std::process::Child,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl Served {
     fn start(dir: &Path) -> Self {
-        let mut child = kyc(dir, &["serve", "--listen", "127.0.0.1:0"])
-            .env("KYC_JOB_LEASE_SECS", "2")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut cmd = kyc(dir, &["serve", "--listen", "127.0.0.1:0"]);
+        cmd.env("KYC_JOB_LEASE_SECS", "2");
+        Self::spawn(cmd)
+    }
+
+    /// Runs `kyc serve` as `cmd` says and waits for its listening line.
+    pub(crate) fn spawn(mut cmd: Command) -> Self {
+        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         assert!(line.starts_with("kyc listening on http://127.0.0.1:"), "{line}");

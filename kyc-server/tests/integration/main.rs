@@ -7,6 +7,8 @@ mod harness;
 
 mod auth;
 mod authz;
+#[cfg(feature = "aws")]
+mod aws;
 mod cli;
 mod demo;
 mod disk;

@@ -1,10 +1,12 @@
-//! A `moto_server` per test binary (loopback, free port, stopped by PID when
-//! the guard drops) and a bucket and KMS key in it.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
+//! Test support (feature `testing`): a `moto_server` on a free loopback
+//! port, stopped by PID when the guard drops (panics included), and fresh
+//! resources in it made by [`crate::bootstrap`]. Used by this crate's tests
+//! and by `kyc-server`'s end-to-end test of `kyc serve` on AWS.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use crate::AwsSettings;
 use aws_config::{Region, SdkConfig};
 use aws_sdk_s3::config::Credentials;
-use kyc_server_aws::AwsSettings;
 use std::{
     io::{Read, Write},
     net::{TcpListener, TcpStream},
@@ -14,10 +16,11 @@ use std::{
 };
 
 /// The emulator; killed (by its PID) when dropped, panics included.
-pub(crate) struct Moto {
+#[derive(Debug)]
+pub struct Moto {
     child: Child,
     /// `http://127.0.0.1:{port}`.
-    pub(crate) endpoint: String,
+    pub endpoint: String,
 }
 
 fn moto_server() -> PathBuf {
@@ -46,7 +49,7 @@ impl Moto {
     /// Starts `moto_server` (`$KYC_MOTO_SERVER`, else
     /// `~/.cache/kyc-ci/moto/bin/moto_server`, else `PATH`) and waits until it
     /// answers. Fails the test when it cannot: these tests never skip.
-    pub(crate) fn start() -> Moto {
+    pub fn start() -> Moto {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let bin = moto_server();
         let child = Command::new(&bin)
@@ -75,7 +78,7 @@ impl Moto {
     }
 
     /// SDK configuration for the emulator: fixed test credentials, us-east-1.
-    pub(crate) async fn sdk(&self, settings: &AwsSettings) -> SdkConfig {
+    pub async fn sdk(&self, settings: &AwsSettings) -> SdkConfig {
         settings
             .loader()
             .region(Region::new("us-east-1"))
@@ -86,7 +89,7 @@ impl Moto {
 
     /// Settings for fresh resources (bucket, key, tables with unique names),
     /// made by `kyc_server_aws::bootstrap` as `kyc aws bootstrap` makes them.
-    pub(crate) async fn fresh(&self) -> (SdkConfig, AwsSettings) {
+    pub async fn fresh(&self) -> (SdkConfig, AwsSettings) {
         let suffix = format!("{:016x}", rand::random::<u64>());
         let settings = AwsSettings {
             endpoint_url: Some(self.endpoint.clone()),
@@ -101,9 +104,9 @@ impl Moto {
             ..AwsSettings::default()
         };
         let sdk = self.sdk(&settings).await;
-        let (settings, report) = kyc_server_aws::bootstrap(&sdk, &settings).await.unwrap();
+        let (settings, report) = crate::bootstrap(&sdk, &settings).await.unwrap();
         assert_eq!(report.created.len(), 8, "{report:?}");
-        let (_, again) = kyc_server_aws::bootstrap(&sdk, &settings).await.unwrap();
+        let (_, again) = crate::bootstrap(&sdk, &settings).await.unwrap();
         assert_eq!((again.created.len(), again.existing.len()), (0, 8), "bootstrap is idempotent");
         (sdk, settings)
     }
