@@ -384,6 +384,20 @@ mod aws_state {
             Self::aws(config, &sdk, env)
         }
 
+        /// The keys of an AWS deployment: derived from `KYC_MASTER_KEY` alone
+        /// (required; every instance and the CLI must share it).
+        pub fn aws_keyring(env: impl Fn(&str) -> Option<String>) -> Result<Keyring, StartupError> {
+            use crate::config::EnvVars;
+            let master =
+                env(EnvVars::MASTER_KEY).filter(|k| !k.trim().is_empty()).ok_or_else(|| {
+                    StartupError::Aws(format!(
+                        "{} is required with backend.kind = \"aws\" (every instance must share it)",
+                        EnvVars::MASTER_KEY
+                    ))
+                })?;
+            Ok(Keyring::ephemeral(MasterKey::from_base64(&master)?))
+        }
+
         /// The AWS settings `config.backend.aws` names.
         pub fn aws_settings(config: &ServerConfig) -> AwsSettings {
             let a = &config.backend.aws;
@@ -407,15 +421,7 @@ mod aws_state {
             sdk: &aws_config::SdkConfig,
             env: impl Fn(&str) -> Option<String>,
         ) -> Result<Self, StartupError> {
-            use crate::config::EnvVars;
-            let master =
-                env(EnvVars::MASTER_KEY).filter(|k| !k.trim().is_empty()).ok_or_else(|| {
-                    StartupError::Aws(format!(
-                        "{} is required with backend.kind = \"aws\" (every instance must share it)",
-                        EnvVars::MASTER_KEY
-                    ))
-                })?;
-            let keys = Keyring::ephemeral(MasterKey::from_base64(&master)?);
+            let keys = Self::aws_keyring(env)?;
             let settings = Self::aws_settings(&config);
             let sdk = sdk.clone();
             let ocr_key = crate::crypto::DataKey::from_bytes(

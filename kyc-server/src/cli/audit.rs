@@ -1,12 +1,10 @@
 //! `kyc audit verify` and `kyc audit head`.
 
-use super::shared::{Output, env_lookup, open_db, print_line};
+use super::shared::{Output, print_line};
 use crate::{
     ServerConfig,
-    backend::{AuditLog, local::SqliteAuditLog},
-    crypto::audit_chain_key,
+    backend::AuditLog,
     service::audit::{read_checkpoints, verify_log},
-    state::load_keyring,
 };
 use anyhow::Context;
 use clap::Subcommand;
@@ -42,20 +40,18 @@ pub enum AuditCommand {
 
 /// Runs `kyc audit …`.
 pub(crate) async fn audit(config: &ServerConfig, cmd: &AuditCommand) -> anyhow::Result<ExitCode> {
-    super::shared::local_only(config)?;
-    let key = audit_chain_key(&load_keyring(config, env_lookup)?);
-    let log = SqliteAuditLog::new(open_db(config)?, key.clone());
+    let (log, key) = super::shared::audit_log(config).await?;
     match cmd {
         AuditCommand::Verify { heads, checkpoints, out } => {
-            verify(config, &log, key, heads, checkpoints.as_ref(), *out).await
+            verify(config, log.as_ref(), key, heads, checkpoints.as_ref(), *out).await
         }
-        AuditCommand::Head { out } => head(&log, key, *out).await,
+        AuditCommand::Head { out } => head(log.as_ref(), key, *out).await,
     }
 }
 
 async fn verify(
     config: &ServerConfig,
-    log: &SqliteAuditLog,
+    log: &dyn AuditLog,
     key: ChainKey,
     heads: &[Checkpoint],
     file: Option<&PathBuf>,
@@ -99,7 +95,7 @@ async fn verify(
     Ok(if report.broken.is_some() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
-async fn head(log: &SqliteAuditLog, key: ChainKey, out: Output) -> anyhow::Result<ExitCode> {
+async fn head(log: &dyn AuditLog, key: ChainKey, out: Output) -> anyhow::Result<ExitCode> {
     let Some(last) = log.head().await? else {
         print_line(if out.json { "{\"head\":null}" } else { "the audit log is empty" })?;
         return Ok(ExitCode::SUCCESS);

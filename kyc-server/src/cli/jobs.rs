@@ -1,9 +1,8 @@
 //! `kyc jobs dlq list|retry`.
 
-use super::shared::{Output, open_db, print_line};
+use super::shared::{Output, print_line};
 use crate::{
     ServerConfig,
-    backend::{JobQueue, local::SqliteJobQueue},
     clock::{Clock, SystemClock},
 };
 use anyhow::{Context, bail};
@@ -42,7 +41,7 @@ pub enum DlqCommand {
 
 /// Runs `kyc jobs dlq …`.
 pub(crate) async fn dlq(config: &ServerConfig, cmd: &DlqCommand) -> anyhow::Result<ExitCode> {
-    let queue = SqliteJobQueue::new(open_db(config)?);
+    let queue = super::shared::job_queue(config).await?;
     match cmd {
         DlqCommand::List { out } => {
             let dead = queue.dead_letters(10_000).await?;

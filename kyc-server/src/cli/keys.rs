@@ -1,13 +1,10 @@
 //! `kyc keys create|list|roll|rotate|revoke`.
 
-use super::shared::{Output, env_lookup, open_db, print_line};
+use super::shared::{Output, env_lookup, print_line};
 use crate::{
     ServerConfig,
     auth::generate_key,
-    backend::{
-        KeyStore,
-        local::{LocalObjectStore, SqliteKeyStore},
-    },
+    backend::local::LocalObjectStore,
     clock::{Clock, SystemClock},
     config::validate_origin,
     state::load_keyring,
@@ -87,23 +84,7 @@ pub enum KindArg {
 
 /// Runs `kyc keys …`.
 pub(crate) async fn keys(config: &ServerConfig, cmd: &KeysCommand) -> anyhow::Result<ExitCode> {
-    let store: std::sync::Arc<dyn KeyStore> = match config.backend.kind {
-        crate::config::BackendKind::Local => {
-            std::sync::Arc::new(SqliteKeyStore::new(open_db(config)?))
-        }
-        #[cfg(feature = "aws")]
-        crate::config::BackendKind::Aws => {
-            let s = crate::AppState::aws_settings(config);
-            std::sync::Arc::new(kyc_server_aws::DynamoKeyStore::new(
-                &s.sdk_config().await,
-                &s.keys_table,
-            ))
-        }
-        #[cfg(not(feature = "aws"))]
-        crate::config::BackendKind::Aws => {
-            bail!("backend.kind = \"aws\" needs a build with the `aws` feature")
-        }
-    };
+    let store = super::shared::key_store(config).await?;
     match cmd {
         KeysCommand::Create { kind, origins, account, admin, out } => {
             let kind = match kind {

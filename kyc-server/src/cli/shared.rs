@@ -31,7 +31,8 @@ pub(crate) fn local_only(config: &ServerConfig) -> anyhow::Result<()> {
     anyhow::ensure!(
         config.backend.kind == crate::config::BackendKind::Local,
         "this command works on the local backend only; with backend.kind = \"aws\" \
-         only `kyc serve` (and the engine commands) are supported so far"
+         `kyc serve`, `kyc aws`, `kyc keys create|list|roll|revoke`, `kyc audit` and `kyc jobs` \
+         (and the engine commands) work there so far"
     );
     Ok(())
 }
@@ -75,4 +76,70 @@ pub(crate) fn refused_as_failure<T>(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The job queue a maintenance command works on: the data directory's, or
+/// the AWS deployment's.
+pub(crate) async fn job_queue(
+    config: &ServerConfig,
+) -> anyhow::Result<Arc<dyn crate::backend::JobQueue>> {
+    Ok(match config.backend.kind {
+        crate::config::BackendKind::Local => {
+            Arc::new(crate::backend::local::SqliteJobQueue::new(open_db(config)?))
+        }
+        #[cfg(feature = "aws")]
+        crate::config::BackendKind::Aws => {
+            let s = crate::AppState::aws_settings(config);
+            Arc::new(kyc_server_aws::DynamoJobQueue::new(&s.sdk_config().await, &s.jobs_table))
+        }
+        #[cfg(not(feature = "aws"))]
+        crate::config::BackendKind::Aws => no_aws()?,
+    })
+}
+
+/// The key store a maintenance command works on.
+pub(crate) async fn key_store(
+    config: &ServerConfig,
+) -> anyhow::Result<Arc<dyn crate::backend::KeyStore>> {
+    Ok(match config.backend.kind {
+        crate::config::BackendKind::Local => {
+            Arc::new(crate::backend::local::SqliteKeyStore::new(open_db(config)?))
+        }
+        #[cfg(feature = "aws")]
+        crate::config::BackendKind::Aws => {
+            let s = crate::AppState::aws_settings(config);
+            Arc::new(kyc_server_aws::DynamoKeyStore::new(&s.sdk_config().await, &s.keys_table))
+        }
+        #[cfg(not(feature = "aws"))]
+        crate::config::BackendKind::Aws => no_aws()?,
+    })
+}
+
+/// The audit log a maintenance command works on, and the key its chain is
+/// made with.
+pub(crate) async fn audit_log(
+    config: &ServerConfig,
+) -> anyhow::Result<(Arc<dyn crate::backend::AuditLog>, kyc_core::audit::ChainKey)> {
+    use crate::crypto::audit_chain_key;
+    Ok(match config.backend.kind {
+        crate::config::BackendKind::Local => {
+            let key = audit_chain_key(&crate::state::load_keyring(config, env_lookup)?);
+            let log = crate::backend::local::SqliteAuditLog::new(open_db(config)?, key.clone());
+            (Arc::new(log), key)
+        }
+        #[cfg(feature = "aws")]
+        crate::config::BackendKind::Aws => {
+            let key = audit_chain_key(&crate::AppState::aws_keyring(env_lookup)?);
+            let s = crate::AppState::aws_settings(config);
+            let sdk = s.sdk_config().await;
+            (Arc::new(kyc_server_aws::DynamoAuditLog::new(&sdk, &s.audit_table, key.clone())), key)
+        }
+        #[cfg(not(feature = "aws"))]
+        crate::config::BackendKind::Aws => no_aws()?,
+    })
+}
+
+#[cfg(not(feature = "aws"))]
+fn no_aws<T>() -> anyhow::Result<T> {
+    anyhow::bail!("backend.kind = \"aws\" needs a build with the `aws` feature")
 }

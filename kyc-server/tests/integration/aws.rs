@@ -61,7 +61,7 @@ async fn kyc_serve_on_aws_against_the_emulator() {
             .unwrap(),
     );
     let sk = key["key"].as_str().unwrap().to_owned();
-    let refused = on_aws(dir.path(), &moto, &["jobs", "dlq", "list"]).output().unwrap();
+    let refused = on_aws(dir.path(), &moto, &["keys", "rotate"]).output().unwrap();
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("local backend only"));
     // a key-less start fails at startup, naming what is missing
@@ -139,5 +139,24 @@ async fn kyc_serve_on_aws_against_the_emulator() {
     let mine = left.versions().iter().filter(|v| v.key().is_some_and(|k| k.contains(&id))).count();
     assert_eq!(mine, 0, "no object version of the erased verification");
     drop(server);
+
+    // the operator's tools on the same tables: the chain verifies under the
+    // key derived from KYC_MASTER_KEY, the dead-letter list is empty
+    let audit = on_aws(dir.path(), &moto, &["audit", "verify", "--json"]).output().unwrap();
+    assert_eq!(audit.status.code(), Some(0), "{}", String::from_utf8_lossy(&audit.stderr));
+    let audit = json(&audit);
+    assert_eq!(audit["ok"], true, "{audit}");
+    assert!(audit["records"].as_u64().unwrap() >= 5, "{audit}");
+    let head = json(&on_aws(dir.path(), &moto, &["audit", "head", "--json"]).output().unwrap());
+    assert_eq!(head["seq"], audit["records"]);
+    let dlq =
+        json(&on_aws(dir.path(), &moto, &["jobs", "dlq", "list", "--json"]).output().unwrap());
+    assert_eq!(dlq, serde_json::json!([]));
+    // under another master key the same chain does not verify
+    let other = on_aws(dir.path(), &moto, &["audit", "verify", "--json"])
+        .env("KYC_MASTER_KEY", "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=")
+        .output()
+        .unwrap();
+    assert_eq!(json(&other)["ok"], false);
     drop(moto);
 }
