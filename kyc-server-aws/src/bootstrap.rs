@@ -92,9 +92,7 @@ pub async fn bootstrap(
     }
 
     // the bucket: versioned, SSE-KMS by default
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(sdk).force_path_style(settings.path_style(sdk)).build(),
-    );
+    let s3 = settings.s3_client(sdk);
     let bucket = settings.bucket.clone();
     if s3.head_bucket().bucket(&bucket).send().await.is_ok() {
         report.existing.push(format!("s3 {bucket}"));

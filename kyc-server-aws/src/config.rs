@@ -92,7 +92,14 @@ impl AwsSettings {
         loader
     }
 
-    pub(crate) fn path_style(&self, sdk: &SdkConfig) -> bool {
-        self.s3_path_style.unwrap_or(self.endpoint_url.is_some() || sdk.endpoint_url().is_some())
+    /// An S3 client for `sdk` with this deployment's addressing style
+    /// (path style for an emulator endpoint unless `s3_path_style` says otherwise).
+    pub fn s3_client(&self, sdk: &SdkConfig) -> aws_sdk_s3::Client {
+        let path_style = self
+            .s3_path_style
+            .unwrap_or(self.endpoint_url.is_some() || sdk.endpoint_url().is_some());
+        aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(sdk).force_path_style(path_style).build(),
+        )
     }
 }

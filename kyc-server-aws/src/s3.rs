@@ -65,13 +65,8 @@ pub(crate) fn key_path(id: &VerificationId) -> String {
 impl S3ObjectStore {
     /// A store in `settings.bucket`, keys under `settings.kms_key_id`.
     pub fn new(sdk: &SdkConfig, settings: &AwsSettings) -> Self {
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(sdk)
-                .force_path_style(settings.path_style(sdk))
-                .build(),
-        );
         Self {
-            s3,
+            s3: settings.s3_client(sdk),
             kms: aws_sdk_kms::Client::new(sdk),
             bucket: settings.bucket.clone(),
             kms_key_id: settings.kms_key_id.clone(),
@@ -161,7 +156,7 @@ impl S3ObjectStore {
                     _ => store_error(e),
                 }
             })?;
-        data_key(out.plaintext())
+        key_from_kms(out.plaintext())
     }
 
     async fn load_key(&self, id: &VerificationId) -> Result<Arc<DataKey>, StoreError> {
@@ -189,7 +184,7 @@ impl S3ObjectStore {
             .send()
             .await
             .map_err(store_error)?;
-        let key = data_key(out.plaintext())?;
+        let key = key_from_kms(out.plaintext())?;
         let wrapped = out
             .ciphertext_blob()
             .ok_or(StoreError::Corrupt("KMS returned no wrapped key"))?
@@ -264,7 +259,7 @@ impl S3ObjectStore {
     }
 }
 
-fn data_key(plaintext: Option<&Blob>) -> Result<DataKey, StoreError> {
+fn key_from_kms(plaintext: Option<&Blob>) -> Result<DataKey, StoreError> {
     let bytes: [u8; 32] = plaintext
         .map(|b| b.as_ref())
         .and_then(|b| b.try_into().ok())

@@ -423,26 +423,25 @@ mod aws_state {
         ) -> Result<Self, StartupError> {
             let keys = Self::aws_keyring(env)?;
             let settings = Self::aws_settings(&config);
-            let sdk = sdk.clone();
             let ocr_key = crate::crypto::DataKey::from_bytes(
                 keys.derive(crate::backend::local::ocr_data::OCR_DATA_KEY_LABEL),
             );
             let backends = Backends {
-                objects: Arc::new(S3ObjectStore::new(&sdk, &settings)),
+                objects: Arc::new(S3ObjectStore::new(sdk, &settings)),
                 verifications: Arc::new(DynamoVerificationStore::new(
-                    &sdk,
+                    sdk,
                     &settings.verifications_table,
                     &settings.jobs_table,
                 )),
-                keys: Arc::new(DynamoKeyStore::new(&sdk, &settings.keys_table)),
+                keys: Arc::new(DynamoKeyStore::new(sdk, &settings.keys_table)),
                 audit: Arc::new(DynamoAuditLog::new(
-                    &sdk,
+                    sdk,
                     &settings.audit_table,
                     crate::crypto::audit_chain_key(&keys),
                 )),
-                liveness: Arc::new(DynamoLivenessStore::new(&sdk, &settings.liveness_table)),
-                jobs: Arc::new(DynamoJobQueue::new(&sdk, &settings.jobs_table)),
-                ocr: Arc::new(DynamoOcrDataStore::new(&sdk, &settings.ocr_table, ocr_key)),
+                liveness: Arc::new(DynamoLivenessStore::new(sdk, &settings.liveness_table)),
+                jobs: Arc::new(DynamoJobQueue::new(sdk, &settings.jobs_table)),
+                ocr: Arc::new(DynamoOcrDataStore::new(sdk, &settings.ocr_table, ocr_key)),
             };
             let token_key = keys.derive(b"client-token-v1");
             Self::new(config, backends, Arc::new(SystemClock), token_key).with_local_engines()

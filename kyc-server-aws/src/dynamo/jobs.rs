@@ -29,10 +29,6 @@ pub struct DynamoJobQueue {
     t: Table,
 }
 
-fn token() -> String {
-    format!("{:032x}", rand::random::<u128>())
-}
-
 /// The transaction items that enqueue `job` under `id`: the job, and its
 /// dedupe claim when it has a key. Shared with the verification store's
 /// outbox so both write jobs the same way.
@@ -65,7 +61,7 @@ pub(crate) fn enqueue_items(
     Ok(items)
 }
 
-/// A new job id (128 random bits).
+/// A new job id or lease token (128 random bits).
 pub(crate) fn new_job_id() -> String {
     format!("{:032x}", rand::random::<u128>())
 }
@@ -178,7 +174,7 @@ impl JobQueue for DynamoJobQueue {
                 .condition_expression("#st = :pending AND leaseUntil <= :now AND runAt <= :now")
                 .expression_attribute_names("#st", "state")
                 .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":tok", s(token()))
+                .expression_attribute_values(":tok", s(new_job_id()))
                 .expression_attribute_values(":until", n(now_ms.saturating_add(lease_ms)))
                 .expression_attribute_values(":now", n(now_ms))
                 .expression_attribute_values(":pending", s(PENDING))

@@ -89,8 +89,8 @@ pub(crate) async fn job_queue(
         }
         #[cfg(feature = "aws")]
         crate::config::BackendKind::Aws => {
-            let s = crate::AppState::aws_settings(config);
-            Arc::new(kyc_server_aws::DynamoJobQueue::new(&s.sdk_config().await, &s.jobs_table))
+            let (s, sdk) = aws_sdk(config).await;
+            Arc::new(kyc_server_aws::DynamoJobQueue::new(&sdk, &s.jobs_table))
         }
         #[cfg(not(feature = "aws"))]
         crate::config::BackendKind::Aws => no_aws()?,
@@ -107,8 +107,8 @@ pub(crate) async fn key_store(
         }
         #[cfg(feature = "aws")]
         crate::config::BackendKind::Aws => {
-            let s = crate::AppState::aws_settings(config);
-            Arc::new(kyc_server_aws::DynamoKeyStore::new(&s.sdk_config().await, &s.keys_table))
+            let (s, sdk) = aws_sdk(config).await;
+            Arc::new(kyc_server_aws::DynamoKeyStore::new(&sdk, &s.keys_table))
         }
         #[cfg(not(feature = "aws"))]
         crate::config::BackendKind::Aws => no_aws()?,
@@ -130,13 +130,20 @@ pub(crate) async fn audit_log(
         #[cfg(feature = "aws")]
         crate::config::BackendKind::Aws => {
             let key = audit_chain_key(&crate::AppState::aws_keyring(env_lookup)?);
-            let s = crate::AppState::aws_settings(config);
-            let sdk = s.sdk_config().await;
+            let (s, sdk) = aws_sdk(config).await;
             (Arc::new(kyc_server_aws::DynamoAuditLog::new(&sdk, &s.audit_table, key.clone())), key)
         }
         #[cfg(not(feature = "aws"))]
         crate::config::BackendKind::Aws => no_aws()?,
     })
+}
+
+/// The deployment's AWS settings and the SDK configuration for them.
+#[cfg(feature = "aws")]
+async fn aws_sdk(config: &ServerConfig) -> (kyc_server_aws::AwsSettings, aws_config::SdkConfig) {
+    let settings = crate::AppState::aws_settings(config);
+    let sdk = settings.sdk_config().await;
+    (settings, sdk)
 }
 
 #[cfg(not(feature = "aws"))]

@@ -132,9 +132,7 @@ async fn kyc_serve_on_aws_against_the_emulator() {
         .await
         .unwrap();
     assert!(gone.status().is_success(), "{}", gone.status());
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build(),
-    );
+    let s3 = s.s3_client(&sdk);
     let left = s3.list_object_versions().bucket(&s.bucket).send().await.unwrap();
     let mine = left.versions().iter().filter(|v| v.key().is_some_and(|k| k.contains(&id))).count();
     assert_eq!(mine, 0, "no object version of the erased verification");
