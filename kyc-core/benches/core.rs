@@ -88,6 +88,7 @@ fn main() {
         timing: Default::default(),
         continuity: Default::default(),
         depth: Default::default(),
+        motion: Default::default(),
     };
     // 100 idle frames, then turn left, blink, turn right: all 150 frames are evaluated
     let mut track: Vec<(f32, f32)> = vec![(0.0, 0.9); 100];

@@ -323,6 +323,7 @@ fn session(verification_id: VerificationId, created_ms: i64) -> LivenessSession 
             timing: Default::default(),
             continuity: Default::default(),
             depth: Default::default(),
+            motion: Default::default(),
         },
         created_at: Timestamp::from_unix_millis(created_ms),
         status: SessionStatus::Active,

@@ -566,6 +566,9 @@ pub struct FaceMatchEvidence {
     /// Whether the turned frames showed a face with depth (not a plane).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub depth: Option<crate::challenge::DepthEvidence>,
+    /// Whether consecutive frames showed natural motion (not a still re-sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub motion: Option<crate::challenge::MotionEvidence>,
 }
 
 /// One face through the whole session: every face-present frame (gesture

@@ -28,6 +28,8 @@
 //!   `min_hold_ms`, and a blink's closure must last `blink_min_ms`.
 //! * **continuity**: the tracked face may move only so far between frames
 //!   ([`Continuity`]); a jump means a new face.
+//! * **motion**: consecutive frames must not show a near-identical face
+//!   region ([`Motion`]); a still re-sent frame by frame does.
 //!
 //! Angles are degrees. `yaw_deg` is positive when the person turns their head
 //! to **their own left**; `pitch_deg` is positive when they look up. Eye
@@ -36,10 +38,12 @@
 mod depth;
 mod evaluate;
 mod integrity;
+mod motion;
 
 pub use depth::{Depth, DepthEvidence, parallax};
 pub use evaluate::{Evaluation, evaluate};
 pub use integrity::{Continuity, FacePlacement, FrameTimes, FrameTiming, Jump, TimingViolation};
+pub use motion::{Grey, Motion, MotionEvidence, THUMB, face_region_change, landmark_motion};
 
 use crate::Timestamp;
 use rand_core::CryptoRng;
@@ -156,6 +160,8 @@ pub struct ChallengePolicy {
     pub continuity: Continuity,
     /// How much depth turned frames must show.
     pub depth: Depth,
+    /// How much the face must move between frames.
+    pub motion: Motion,
 }
 
 impl Default for ChallengePolicy {
@@ -170,6 +176,7 @@ impl Default for ChallengePolicy {
             timing: FrameTiming::default(),
             continuity: Continuity::default(),
             depth: Depth::default(),
+            motion: Motion::default(),
         }
     }
 }
@@ -186,7 +193,7 @@ pub enum PolicyError {
     BadStepCount,
     /// Non-positive TTL or gap, or timing/continuity rules out of range.
     #[error(
-        "ttl_ms, max_gap_ms and timing.max_clock_drift_ms must be positive, continuity.max_scale above 1, depth.min_yaw_deg in [0, 90) and depth.min_parallax in [0, 2)"
+        "ttl_ms, max_gap_ms and timing.max_clock_drift_ms must be positive, continuity.max_scale above 1, depth.min_yaw_deg in [0, 90), depth.min_parallax in [0, 2) and motion.near_identical_below in [0, 64)"
     )]
     BadTiming,
     /// Thresholds out of order.
@@ -232,6 +239,7 @@ impl ChallengePolicy {
             || !(c.max_shift > 0.0 && c.shift_per_second >= 0.0)
             || !(c.max_scale > 1.0 && c.scale_per_second >= 0.0)
             || !self.depth.is_valid()
+            || !self.motion.is_valid()
         {
             return Err(PolicyError::BadTiming);
         }
@@ -284,6 +292,9 @@ pub struct PendingChallenge {
     /// The depth rule in force when it was issued.
     #[cfg_attr(feature = "server-state", serde(default))]
     pub depth: Depth,
+    /// The still-frames rule in force when it was issued.
+    #[cfg_attr(feature = "server-state", serde(default))]
+    pub motion: Motion,
 }
 
 impl PendingChallenge {
@@ -377,6 +388,7 @@ pub fn issue(
         timing: policy.timing,
         continuity: policy.continuity,
         depth: policy.depth,
+        motion: policy.motion,
     };
     Ok((prompt, pending))
 }

@@ -19,6 +19,7 @@ fn pending(sequence: &[Gesture]) -> PendingChallenge {
         timing: FrameTiming::default(),
         continuity: Continuity::default(),
         depth: Default::default(),
+        motion: Default::default(),
     }
 }
 

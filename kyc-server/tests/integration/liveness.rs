@@ -3,6 +3,7 @@
 
 mod attacks;
 mod depth;
+mod motion;
 
 use crate::harness::*;
 use axum::{

@@ -15,13 +15,17 @@ use crate::{
     },
     error::ApiError,
 };
+use bytes::Bytes;
 use kyc_core::{
     ErrorCode,
     api::v1::{
         FaceMatchEvidence, IdentityEvidence, LivenessEvidence, LivenessStatus, Step, StepStatus,
         VerificationStatus,
     },
-    challenge::{Continuity, DepthEvidence, evaluate},
+    challenge::{
+        Continuity, DepthEvidence, Grey, MotionEvidence, evaluate, face_region_change,
+        landmark_motion,
+    },
     face::Landmarks,
 };
 
@@ -44,11 +48,28 @@ fn frames_for_matching(session: &LivenessSession, n: usize) -> Vec<FrameId> {
     picked.into_iter().map(|i| frontal[i].frame_id.clone()).collect()
 }
 
-/// Every face-present frame of the session compared with `reference`, and
-/// the tracked face's continuity between consecutive frames.
+/// Every face-present frame of the session, in order, with its stored bytes.
+async fn face_frames<'a>(
+    state: &AppState,
+    session: &'a LivenessSession,
+) -> Result<Vec<(&'a SessionFrame, Bytes)>, FaceMatchError> {
+    let objects = state.backends.objects.clone();
+    let mut out = Vec::new();
+    for f in session.frames.iter().filter(|f| f.observation.face_present) {
+        let o = objects
+            .get(&ObjectKey::live_frame(session.verification_id, f.frame_id.clone()))
+            .await?;
+        out.push((f, o.body));
+    }
+    Ok(out)
+}
+
+/// Every face-present frame compared with `reference`, and the tracked
+/// face's continuity between consecutive frames.
 async fn same_face_throughout(
     state: &AppState,
     session: &LivenessSession,
+    frames: &[(&SessionFrame, Bytes)],
     reference_id: &FrameId,
     reference: &FaceImage,
 ) -> Result<IdentityEvidence, FaceMatchError> {
@@ -60,19 +81,10 @@ async fn same_face_throughout(
     let jump = session.challenge.continuity.first_jump(&track);
     let (max_shift, max_scale) = Continuity::extremes(&track);
     let jump_frame = jump.and_then(|j| placed.get(j.index)).map(|f| f.frame_id.to_string());
-    let others: Vec<&SessionFrame> = session
-        .frames
-        .iter()
-        .filter(|f| f.observation.face_present && &f.frame_id != reference_id)
-        .collect();
-    let objects = state.backends.objects.clone();
-    let mut probes = Vec::with_capacity(others.len());
-    for f in &others {
-        let o = objects
-            .get(&ObjectKey::live_frame(session.verification_id, f.frame_id.clone()))
-            .await?;
-        probes.push((FaceImage(o.body), ImageKind::LiveFrame));
-    }
+    let others: Vec<&(&SessionFrame, Bytes)> =
+        frames.iter().filter(|(f, _)| &f.frame_id != reference_id).collect();
+    let probes: Vec<(FaceImage, ImageKind)> =
+        others.iter().map(|(_, b)| (FaceImage(b.clone()), ImageKind::LiveFrame)).collect();
     let sims = if probes.is_empty() {
         Vec::new()
     } else {
@@ -86,7 +98,7 @@ async fn same_face_throughout(
     let lowest = others
         .iter()
         .zip(&sims)
-        .map(|(f, m)| (f.frame_id.to_string(), m.map_or(0.0, |m| m.similarity)))
+        .map(|((f, _), m)| (f.frame_id.to_string(), m.map_or(0.0, |m| m.similarity)))
         .min_by(|a, b| a.1.total_cmp(&b.1));
     Ok(IdentityEvidence {
         reference_frame: reference_id.to_string(),
@@ -97,6 +109,48 @@ async fn same_face_throughout(
         max_scale,
         jump_frame,
     })
+}
+
+fn grey(i: &image::GrayImage) -> Grey<'_> {
+    Grey { width: i.width(), height: i.height(), pixels: i.as_raw() }
+}
+
+/// How much the face moved between consecutive face-present frames: the
+/// face region cut at the earlier frame's landmarks in both, and the
+/// landmarks' travel. Frames that do not decode are not measured.
+async fn motion_of(
+    state: &AppState,
+    session: &LivenessSession,
+    frames: &[(&SessionFrame, Bytes)],
+) -> Result<MotionEvidence, FaceMatchError> {
+    let input: Vec<(Option<Landmarks>, Bytes)> =
+        frames.iter().map(|(f, b)| (f.landmarks, b.clone())).collect();
+    let rule = session.challenge.motion;
+    state
+        .cpu
+        .run(move || {
+            let decoded: Vec<Option<image::GrayImage>> = input
+                .iter()
+                .map(|(_, b)| image::load_from_memory(b).ok().map(|i| i.to_luma8()))
+                .collect();
+            let pairs: Vec<(Option<f32>, Option<f32>)> = input
+                .windows(2)
+                .zip(decoded.windows(2))
+                .map(|(l, d)| match (l[0].0, l[1].0) {
+                    (Some(a), Some(b)) => {
+                        let change = match (&d[0], &d[1]) {
+                            (Some(p), Some(c)) => face_region_change(&grey(p), &grey(c), &a),
+                            _ => None,
+                        };
+                        (change, landmark_motion(&a, &b))
+                    }
+                    _ => (None, None),
+                })
+                .collect();
+            rule.measure(&pairs)
+        })
+        .await
+        .map_err(|e| FaceMatchError::Api(ApiError::internal(e)))
 }
 
 /// The depth of the turned frames against the reference frame's landmarks
@@ -180,13 +234,16 @@ pub async fn complete_face_match(
         same_face_min: None,
         identity: None,
         depth: None,
+        motion: None,
     };
     let status = if live.is_empty() {
         reasons.push("no_frontal_face".to_owned());
         LivenessStatus::Review
     } else {
         // one and the same face throughout: every face-present frame against the first frontal one
-        let identity = same_face_throughout(state, &session, &picked[0], &live[0].0).await?;
+        let frames = face_frames(state, &session).await?;
+        let identity =
+            same_face_throughout(state, &session, &frames, &picked[0], &live[0].0).await?;
         evidence.same_face_min = Some(identity.lowest.as_ref().map_or(100.0, |l| l.1));
         let changed = identity.jump_frame.is_some()
             || identity.lowest.as_ref().is_some_and(|l| l.1 < cfg.same_face_threshold);
@@ -195,13 +252,23 @@ pub async fn complete_face_match(
         let depth = depth_of(&session, &picked[0]);
         let flat = depth.is_some_and(|d| d.is_flat());
         evidence.depth = depth;
-        if changed || flat {
+        // a still re-sent frame by frame shows no natural motion
+        let motion = motion_of(state, &session, &frames).await?;
+        let still = motion.is_still();
+        evidence.motion = Some(motion);
+        if changed || flat || still {
             let status = finish_failed_because(
                 state,
                 &v,
                 session,
                 now,
-                Some(if changed { "face_changed" } else { "flat_face" }),
+                Some(if changed {
+                    "face_changed"
+                } else if flat {
+                    "flat_face"
+                } else {
+                    "still_frames"
+                }),
                 Some(evidence),
             )
             .await?;
@@ -265,6 +332,8 @@ pub async fn complete_face_match(
         "average": evidence.average,
         "sameFaceMin": evidence.same_face_min,
         "identity": evidence.identity,
+        "depth": evidence.depth,
+        "motion": evidence.motion,
         "similarities": evidence.document_similarities,
         "threshold": evidence.threshold,
         "engine": evidence.engine,
