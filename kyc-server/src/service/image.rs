@@ -61,6 +61,19 @@ fn decode(bytes: &[u8], info: &ImageInfo, policy: &UploadPolicy) -> Result<Dynam
     reader.decode().map_err(|_| undecodable(info.format))
 }
 
+/// The luma of an image that passes `policy`, decoded under its limits
+/// (`None` when it does not): what pixel rules such as the liveness
+/// still-frames rule read.
+pub fn luma(bytes: &[u8], policy: &UploadPolicy) -> Option<image::GrayImage> {
+    let info = check(bytes, policy).ok()?;
+    decode(bytes, &info, policy).ok().map(|i| i.to_luma8())
+}
+
+/// A grey image as `kyc-core`'s pixel rules borrow it.
+pub fn grey(img: &image::GrayImage) -> kyc_core::challenge::Grey<'_> {
+    kyc_core::challenge::Grey { width: img.width(), height: img.height(), pixels: img.as_raw() }
+}
+
 fn encode(img: &DynamicImage, format: ImageFormat) -> Result<Vec<u8>, ApiError> {
     let mut out = Cursor::new(Vec::new());
     match format {

@@ -2,9 +2,10 @@
 //! session, inline in `/verify` or as the durable `face_match` job.
 
 use super::evaluation::{finish_failed_because, gesture_evidence, observations};
-use super::{FACE_MATCH_JOB, engine_error};
+use super::{FACE_MATCH_JOB, FRAME_POLICY, engine_error};
 use crate::service::{
     audit,
+    image::{grey, luma},
     verifications::{get_live, update_verification},
 };
 use crate::{
@@ -23,8 +24,7 @@ use kyc_core::{
         VerificationStatus,
     },
     challenge::{
-        Continuity, DepthEvidence, Grey, MotionEvidence, evaluate, face_region_change,
-        landmark_motion,
+        Continuity, DepthEvidence, MotionEvidence, evaluate, face_region_change, landmark_motion,
     },
     face::Landmarks,
 };
@@ -111,10 +111,6 @@ async fn same_face_throughout(
     })
 }
 
-fn grey(i: &image::GrayImage) -> Grey<'_> {
-    Grey { width: i.width(), height: i.height(), pixels: i.as_raw() }
-}
-
 /// How much the face moved between consecutive face-present frames: the
 /// face region cut at the earlier frame's landmarks in both, and the
 /// landmarks' travel. Frames that do not decode are not measured.
@@ -129,10 +125,8 @@ async fn motion_of(
     state
         .cpu
         .run(move || {
-            let decoded: Vec<Option<image::GrayImage>> = input
-                .iter()
-                .map(|(_, b)| image::load_from_memory(b).ok().map(|i| i.to_luma8()))
-                .collect();
+            let decoded: Vec<Option<image::GrayImage>> =
+                input.iter().map(|(_, b)| luma(b, &FRAME_POLICY)).collect();
             let pairs: Vec<(Option<f32>, Option<f32>)> = input
                 .windows(2)
                 .zip(decoded.windows(2))

@@ -34,7 +34,7 @@ use kyc_core::{ErrorCode, api::v1::VerificationStatus, image::UploadPolicy};
 pub const FACE_MATCH_JOB: &str = "face_match";
 
 /// Limits for one camera frame.
-pub(super) const FRAME_POLICY: UploadPolicy = UploadPolicy {
+pub const FRAME_POLICY: UploadPolicy = UploadPolicy {
     max_bytes: 2 * 1024 * 1024,
     min_long_side: 160,
     min_short_side: 120,
