@@ -175,23 +175,13 @@ def reference(nodes, weights, x):
 
 # ---------------------------------------------------------------- ONNX graph
 
-class Graph:
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from convert_dlib_resnet import Graph as _OnnxGraph  # noqa: E402  (naming, constants, nodes)
+
+
+class Graph(_OnnxGraph):
     def __init__(self):
-        self.nodes, self.inits, self.n = [], [], 0
-
-    def name(self, base):
-        self.n += 1
-        return f"{base}_{self.n}"
-
-    def const(self, base, array):
-        name = self.name(base)
-        self.inits.append(numpy_helper.from_array(np.asarray(array), name))
-        return name
-
-    def node(self, op, inputs, **attrs):
-        out = self.name(op.lower())
-        self.nodes.append(helper.make_node(op, inputs, [out], **attrs))
-        return out
+        super().__init__(weights=None)
 
 
 def build(name, nodes, weights):
