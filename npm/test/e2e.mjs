@@ -161,6 +161,7 @@ try {
   // (wrong_gesture). The test then starts over with a new verification, at most 3 times.
   await test("happy path: consent, document upload, head-turn liveness, passed", async () => {
     let last;
+    report.failedFlowAttempts = [];
     for (let attempt = 1; attempt <= 3; attempt++) {
       try {
         await happyPath();
@@ -168,6 +169,10 @@ try {
         return;
       } catch (e) {
         last = e;
+        // the server's reasons for each failed attempt, so a flake can be told from a rule
+        const reasons = String(e).match(/"reasons":\[[^\]]*\]/);
+        report.failedFlowAttempts.push(reasons ? reasons[0] : String(e).slice(0, 200));
+        console.log(`happy path attempt ${attempt} failed: ${reasons ? reasons[0] : String(e).slice(0, 200)}`);
         if (!String(e).includes("liveness_failed")) throw e;
       }
     }
