@@ -55,6 +55,19 @@ pub struct Landmarks {
     pub mouth_image_right: Point,
 }
 
+impl Landmarks {
+    /// The five points: eyes, nose, mouth corners (image left before right).
+    pub fn points(&self) -> [Point; 5] {
+        [
+            self.eye_image_left,
+            self.eye_image_right,
+            self.nose,
+            self.mouth_image_left,
+            self.mouth_image_right,
+        ]
+    }
+}
+
 /// Head pose and eyes, as the liveness challenge consumes them.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

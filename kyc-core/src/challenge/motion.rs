@@ -125,8 +125,7 @@ fn eye_distance(l: &Landmarks) -> f32 {
 
 /// The square face region of `at`: centre and side in pixels.
 fn crop_of(at: &Landmarks) -> Option<(Point, f32)> {
-    let pts =
-        [at.eye_image_left, at.eye_image_right, at.nose, at.mouth_image_left, at.mouth_image_right];
+    let pts = at.points();
     let n = pts.len() as f32;
     let centre = Point {
         x: pts.iter().map(|p| p.x).sum::<f32>() / n,
@@ -191,8 +190,7 @@ pub fn landmark_motion(a: &Landmarks, b: &Landmarks) -> Option<f32> {
     if !(d.is_finite() && d > 0.0) {
         return None;
     }
-    let pa = [a.eye_image_left, a.eye_image_right, a.nose, a.mouth_image_left, a.mouth_image_right];
-    let pb = [b.eye_image_left, b.eye_image_right, b.nose, b.mouth_image_left, b.mouth_image_right];
+    let (pa, pb) = (a.points(), b.points());
     let travel: f32 =
         pa.iter().zip(&pb).map(|(p, q)| ((p.x - q.x).powi(2) + (p.y - q.y).powi(2)).sqrt()).sum();
     let m = travel / pa.len() as f32 / d;

@@ -214,11 +214,19 @@ pub async fn complete_face_match(
         }
     };
     let picked = frames_for_matching(&session, cfg.frames_compared);
-    let mut live = Vec::with_capacity(picked.len());
-    for f in &picked {
-        let o = objects.get(&ObjectKey::live_frame(id, f.clone())).await?;
-        live.push((FaceImage(o.body), ImageKind::LiveFrame));
-    }
+    // every face-present frame read once: the identity check and the motion
+    // rule use them all, the document match its frontal ones (a subset)
+    let frames = if picked.is_empty() { Vec::new() } else { face_frames(state, &session).await? };
+    let live = picked
+        .iter()
+        .map(|p| {
+            frames
+                .iter()
+                .find(|(f, _)| &f.frame_id == p)
+                .map(|(_, b)| (FaceImage(b.clone()), ImageKind::LiveFrame))
+                .ok_or(StoreError::NotFound)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let mut reasons = Vec::new();
     let mut evidence = FaceMatchEvidence {
         engine: state.face.name().to_owned(),
@@ -235,7 +243,6 @@ pub async fn complete_face_match(
         LivenessStatus::Review
     } else {
         // one and the same face throughout: every face-present frame against the first frontal one
-        let frames = face_frames(state, &session).await?;
         let identity =
             same_face_throughout(state, &session, &frames, &picked[0], &live[0].0).await?;
         evidence.same_face_min = Some(identity.lowest.as_ref().map_or(100.0, |l| l.1));
