@@ -7,7 +7,7 @@
 //   cargo build -p kyc-server --bin kyc --features danger-fixed-challenge
 //   npm --prefix npm run build && node npm/test/e2e.mjs
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync, existsSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -43,17 +43,46 @@ function makeDocument(dir) {
 }
 
 /**
- * The head-turn clip at real speed, as a camera would send it: Chromium plays
- * MJPEG at a fixed 30 fps and the frames are 15 fps, so ffmpeg doubles them;
- * it also adds temporal sensor noise, because a real camera never delivers
- * the same bytes twice and the server refuses a repeated frame
- * (`frame_replayed`). Ten loops (19 s) of distinct frames.
+ * The head-turn clip at real speed, as a camera would send it, in the order
+ * the pinned challenge asks for. The source loop is one sweep (yaw by the
+ * server's engine: -46° at frame 5, 0° at 12, +33° at 17, 0° at 25, -23° at
+ * 29, and on round to frame 1), so a camera that starts mid-loop shows either
+ * turn first and the server rightly fails the attempt (`wrong_gesture`). The
+ * clip is laid out as: a 3 s frontal hold (the seven frontal frames 11–13 and
+ * 22–26 in a ring, so the face keeps moving and the motion rule sees no still), the
+ * turn to +33° and back (turn_left), on to -46° and back (turn_right), each
+ * held at its peak, then a 12 s frontal hold. The source repeats six frames byte for byte (3, 8, 14,
+ * 18, 23, 29 equal the frame before); they are left out. Chromium plays MJPEG
+ * at a fixed 30 fps and the frames are 15 fps, so ffmpeg doubles them; it also
+ * adds temporal sensor noise, because a real camera never delivers the same
+ * bytes twice and the server refuses a repeated frame (`frame_replayed`).
  */
 function makeClip(dir) {
+  const hold = (seconds) => {
+    // seven distinct frontal frames in a ring (yaw -12°…+15°): frames sent a
+    // few apart are never the same picture, as with a person sitting still
+    const cycle = [11, 12, 13, 22, 24, 25, 26];
+    return Array.from({ length: seconds * 15 }, (_, i) => cycle[i % cycle.length]);
+  };
+  const repeats = new Set([3, 8, 14, 18, 23, 29]);
+  const range = (a, b) => Array.from({ length: b - a + 1 }, (_, i) => a + i).filter((f) => !repeats.has(f));
+  // each turn is held at its peak for about half a second (the peak frames
+  // in a ring, like the hold), as the widget asks, so a slow machine sending
+  // few frames still sees the dwell a gesture needs
+  const peak = (ring) => [...ring, ...ring];
+  const order = [
+    ...hold(3), ...range(13, 15), ...peak([16, 17, 19, 20]), ...range(21, 28),
+    1, ...peak([2, 4, 5, 6, 7]), ...range(9, 12), ...hold(12),
+  ];
+  const seq = join(dir, "clip-frames");
+  mkdirSync(seq, { recursive: true });
+  order.forEach((f, i) =>
+    copyFileSync(join(CLIP_DIR, `${String(f).padStart(4, "0")}.jpg`), join(seq, `${String(i + 1).padStart(4, "0")}.jpg`)),
+  );
   const clip = join(dir, "clip-30fps.mjpeg");
   execFileSync("ffmpeg", [
-    "-loglevel", "error", "-stream_loop", "9", "-framerate", "15",
-    "-i", join(CLIP_DIR, "%04d.jpg"),
+    "-loglevel", "error", "-framerate", "15",
+    "-i", join(seq, "%04d.jpg"),
     "-vf", "fps=30,noise=alls=4:allf=t", "-f", "mjpeg", "-q:v", "3", "-y", clip,
   ]);
   return clip;
@@ -156,9 +185,9 @@ const sk = secretKey(dataDir);
 const browser = await launch();
 
 try {
-  // The looping clip turns both ways; when the camera starts mid-clip the first
-  // turn seen can be the wrong one and the server rightly fails the attempt
-  // (wrong_gesture). The test then starts over with a new verification, at most 3 times.
+  // The clip shows the challenge's turns in order (see makeClip); if an attempt
+  // still fails liveness (a slow machine starting the camera late), the test
+  // starts over with a new verification, at most 3 times, and reports why.
   await test("happy path: consent, document upload, head-turn liveness, passed", async () => {
     let last;
     report.failedFlowAttempts = [];
@@ -212,7 +241,10 @@ try {
     if (done.type !== "kyc-success") {
       const id = await page.evaluate(() => document.getElementById("kyc").dataset.verificationId);
       const v = await fetch(`${base}/v1/verifications/${id}`, { headers: { authorization: `Bearer ${sk}` } }).then((r) => r.json());
-      fail(`expected success, got ${JSON.stringify(done)}; server: ${String(JSON.stringify(v.liveness ?? v)).slice(0, 1500)}`);
+      // the whole server record of a failed attempt, for telling a flake from a rule
+      const record = join(out, `happy-path-failure-${Date.now()}.json`);
+      writeFileSync(record, JSON.stringify(v, null, 2));
+      fail(`expected success, got ${JSON.stringify(done)}; server (whole record in ${record}): ${String(JSON.stringify(v.liveness ?? v)).slice(0, 1500)}`);
     }
     if (done.detail.status !== "passed") fail(`status ${done.detail.status}`);
     const span = (frames.at(-1) - frames[0]) / 1000;

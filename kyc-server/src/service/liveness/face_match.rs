@@ -147,16 +147,18 @@ async fn motion_of(
         .map_err(|e| FaceMatchError::Api(ApiError::internal(e)))
 }
 
-/// The depth of the turned frames against the reference frame's landmarks
-/// (none for sessions recorded before landmarks were kept).
-fn depth_of(session: &LivenessSession, reference_id: &FrameId) -> Option<DepthEvidence> {
-    let reference = session.frames.iter().find(|f| &f.frame_id == reference_id)?.landmarks?;
+/// The depth of the turned frames against the most frontal frame's
+/// landmarks (none for sessions recorded before landmarks were kept). The
+/// most frontal frame, not the first: a reference already turned a few
+/// degrees hides part of a same-side turn's parallax.
+fn depth_of(session: &LivenessSession) -> Option<DepthEvidence> {
     let frames: Vec<(f32, Landmarks)> = session
         .frames
         .iter()
         .filter(|f| f.observation.face_present)
         .filter_map(|f| f.landmarks.map(|l| (f.observation.yaw_deg, l)))
         .collect();
+    let reference = frames.iter().min_by(|a, b| a.0.abs().total_cmp(&b.0.abs()))?.1;
     Some(session.challenge.depth.measure(&reference, &frames))
 }
 
@@ -250,7 +252,7 @@ pub async fn complete_face_match(
             || identity.lowest.as_ref().is_some_and(|l| l.1 < cfg.same_face_threshold);
         evidence.identity = Some(identity);
         // a plane (photo, print, screen, warped still) has no depth when it turns
-        let depth = depth_of(&session, &picked[0]);
+        let depth = depth_of(&session);
         let flat = depth.is_some_and(|d| d.is_flat());
         evidence.depth = depth;
         // a still re-sent frame by frame shows no natural motion
