@@ -48,3 +48,55 @@ where
         _ => StoreError::backend(e),
     }
 }
+
+/// Maps a failed engine call (Rekognition, Textract): a timeout →
+/// `Timeout`; throttling, 5xx and connection failures → retryable
+/// `Unavailable` (after the SDK's own retries); an image the service refuses
+/// → `Rejected` with a stable reason; anything else → `Backend`.
+pub(crate) fn provider_error<E>(
+    provider: &'static str,
+    e: SdkError<E, HttpResponse>,
+) -> kyc_backend::ProviderError
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+{
+    use kyc_backend::ProviderError;
+    match &e {
+        SdkError::TimeoutError(_) => ProviderError::Timeout,
+        SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => ProviderError::Unavailable,
+        SdkError::ServiceError(se) => {
+            let status = se.raw().status().as_u16();
+            match (status, se.err().code().unwrap_or_default()) {
+                (_, "InvalidImageFormatException" | "UnsupportedDocumentException") => {
+                    ProviderError::Rejected("image format not accepted by the engine")
+                }
+                (_, "ImageTooLargeException" | "DocumentTooLargeException") => {
+                    ProviderError::Rejected("image too large for the engine")
+                }
+                (_, "BadDocumentException") => ProviderError::Rejected("unreadable document image"),
+                (_, "InvalidParameterException") => {
+                    ProviderError::Rejected("the engine found no usable face")
+                }
+                (429 | 500..=599, _)
+                | (
+                    _,
+                    "ThrottlingException"
+                    | "ProvisionedThroughputExceededException"
+                    | "LimitExceededException"
+                    | "InternalServerError"
+                    | "ServiceUnavailableException",
+                ) => ProviderError::Unavailable,
+                _ => ProviderError::Backend { provider, source: Box::new(e) },
+            }
+        }
+        _ => ProviderError::Backend { provider, source: Box::new(e) },
+    }
+}
+
+/// The error code of a service error, if it is one.
+pub(crate) fn service_code<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> Option<&str> {
+    match e {
+        SdkError::ServiceError(se) => se.err().code(),
+        _ => None,
+    }
+}

@@ -14,8 +14,10 @@
 //!
 //! | [`VerificationStore`](kyc_backend::VerificationStore) | [`DynamoVerificationStore`]: `KycVerifications`, idempotency claims and the outbox in one transaction |
 //!
-//! Still to come: Rekognition, Textract, the Lambda entry points and
-//! `KYC_BACKEND=aws`.
+//! | [`FaceEngine`](kyc_backend::face::FaceEngine) | [`RekognitionFaceEngine`]: `DetectFaces` observations, `CompareFaces` similarity |
+//! | [`DocumentReader`](kyc_backend::document::DocumentReader) | [`TextractDocumentReader`]: `AnalyzeID`, `AnalyzeDocument` (FORMS) as fallback |
+//!
+//! Still to come: the Lambda entry points.
 //!
 //! Clients come from [`AwsSettings::sdk_config`]: the standard AWS
 //! environment (`AWS_REGION`, the credentials chain, `AWS_ENDPOINT_URL`), so
@@ -36,9 +38,11 @@ mod bootstrap;
 mod config;
 mod dynamo;
 mod error;
+mod rekognition;
 mod s3;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod textract;
 
 pub use bootstrap::{BootstrapError, BootstrapReport, bootstrap};
 pub use config::AwsSettings;
@@ -46,4 +50,6 @@ pub use dynamo::{
     DynamoAuditLog, DynamoJobQueue, DynamoKeyStore, DynamoLivenessStore, DynamoOcrDataStore,
     DynamoVerificationStore,
 };
+pub use rekognition::{RekognitionFaceEngine, face_analysis};
 pub use s3::S3ObjectStore;
+pub use textract::{TextractDocumentReader, document_text};

@@ -328,17 +328,37 @@ mod local_state {
         /// Adds the local face engine and document reader (each when its
         /// feature is on) and the screener the configuration asks for.
         pub fn with_local_engines(self) -> Result<Self, StartupError> {
+            self.with_engines_of(true, true)
+        }
+
+        /// Adds the local face engine (when `face`) and document reader
+        /// (when `documents`), each when its feature is on, and the screener.
+        #[cfg_attr(not(feature = "aws"), allow(dead_code))]
+        pub(crate) fn with_engines_of(
+            self,
+            face: bool,
+            documents: bool,
+        ) -> Result<Self, StartupError> {
             let state = self;
             #[cfg(feature = "face-onnx")]
-            let face = crate::backend::local::face::LocalFaceEngine::load(
-                &state.config.face,
-                CpuPool::per_core(),
-            )?;
-            // the face engine and image decoding share one CPU pool
-            #[cfg(feature = "face-onnx")]
-            let state = Self { cpu: face.cpu_pool(), ..state }.with_face_engine(Arc::new(face));
+            let state = if face {
+                let engine = crate::backend::local::face::LocalFaceEngine::load(
+                    &state.config.face,
+                    CpuPool::per_core(),
+                )?;
+                // the face engine and image decoding share one CPU pool
+                Self { cpu: engine.cpu_pool(), ..state }.with_face_engine(Arc::new(engine))
+            } else {
+                state
+            };
+            #[cfg(not(feature = "face-onnx"))]
+            let _ = face;
+            #[cfg(not(feature = "ocr-onnx"))]
+            let _ = documents;
             #[cfg(feature = "ocr-onnx")]
-            let state = {
+            let state = if !documents {
+                state
+            } else {
                 let reader =
                     crate::backend::local::ocr::LocalDocumentReader::load(state.cpu.clone())?;
                 // plans are made off the start-up path: the server listens meanwhile
@@ -365,9 +385,11 @@ pub use local_state::LocalBackends;
 #[cfg(all(feature = "aws", feature = "local"))]
 mod aws_state {
     use super::*;
+    use crate::config::{AwsDocumentReader, AwsFaceEngine};
     use kyc_server_aws::{
         AwsSettings, DynamoAuditLog, DynamoJobQueue, DynamoKeyStore, DynamoLivenessStore,
-        DynamoOcrDataStore, DynamoVerificationStore, S3ObjectStore,
+        DynamoOcrDataStore, DynamoVerificationStore, RekognitionFaceEngine, S3ObjectStore,
+        TextractDocumentReader,
     };
 
     impl AppState {
@@ -444,7 +466,18 @@ mod aws_state {
                 ocr: Arc::new(DynamoOcrDataStore::new(sdk, &settings.ocr_table, ocr_key)),
             };
             let token_key = keys.derive(b"client-token-v1");
-            Self::new(config, backends, Arc::new(SystemClock), token_key).with_local_engines()
+            let rekognition = config.backend.aws.face_engine == AwsFaceEngine::Rekognition;
+            let textract = config.backend.aws.document_reader == AwsDocumentReader::Textract;
+            let mut state = Self::new(config, backends, Arc::new(SystemClock), token_key)
+                .with_engines_of(!rekognition, !textract)?;
+            // the AWS engines sit behind the same circuit breaker as the local one
+            if rekognition {
+                state = state.with_face_engine(Arc::new(RekognitionFaceEngine::new(sdk)));
+            }
+            if textract {
+                state = state.with_document_reader(Arc::new(TextractDocumentReader::new(sdk)));
+            }
+            Ok(state)
         }
     }
 }

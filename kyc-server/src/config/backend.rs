@@ -45,6 +45,34 @@ pub struct AwsConfig {
     pub ocr_table: String,
     /// The audit log.
     pub audit_table: String,
+    /// The face engine: `local` (default; the bundled models, no per-call
+    /// cost) or `rekognition` (`KYC_AWS_FACE_ENGINE`).
+    pub face_engine: AwsFaceEngine,
+    /// The document reader: `local` (default) or `textract`
+    /// (`KYC_AWS_DOCUMENT_READER`).
+    pub document_reader: AwsDocumentReader,
+}
+
+/// `backend.aws.face_engine`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AwsFaceEngine {
+    /// The bundled ONNX engine, in process.
+    #[default]
+    Local,
+    /// Amazon Rekognition `DetectFaces` / `CompareFaces`.
+    Rekognition,
+}
+
+/// `backend.aws.document_reader`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AwsDocumentReader {
+    /// The bundled OCR engine, in process.
+    #[default]
+    Local,
+    /// Amazon Textract `AnalyzeID`, `AnalyzeDocument` as fallback.
+    Textract,
 }
 
 impl Default for AwsConfig {
@@ -58,6 +86,8 @@ impl Default for AwsConfig {
             jobs_table: "KycJobs".into(),
             ocr_table: "KycOcrData".into(),
             audit_table: "KycAuditLog".into(),
+            face_engine: AwsFaceEngine::Local,
+            document_reader: AwsDocumentReader::Local,
         }
     }
 }

@@ -48,6 +48,10 @@ impl EnvVars {
     pub const AWS_BUCKET: &'static str = "KYC_AWS_BUCKET";
     /// `backend.aws.kms_key_id`.
     pub const AWS_KMS_KEY_ID: &'static str = "KYC_AWS_KMS_KEY_ID";
+    /// `backend.aws.face_engine`: `local` or `rekognition`.
+    pub const AWS_FACE_ENGINE: &'static str = "KYC_AWS_FACE_ENGINE";
+    /// `backend.aws.document_reader`: `local` or `textract`.
+    pub const AWS_DOCUMENT_READER: &'static str = "KYC_AWS_DOCUMENT_READER";
     /// `danger_allow_plain_http_on_non_loopback`: serve plain HTTP on a public address
     /// (only behind a TLS-terminating proxy).
     pub const DANGER_ALLOW_PLAIN_HTTP: &'static str = "KYC_DANGER_ALLOW_PLAIN_HTTP";
@@ -79,6 +83,8 @@ impl EnvVars {
         Self::BACKEND,
         Self::AWS_BUCKET,
         Self::AWS_KMS_KEY_ID,
+        Self::AWS_FACE_ENGINE,
+        Self::AWS_DOCUMENT_READER,
         Self::DANGER_ALLOW_PLAIN_HTTP,
         Self::DANGER_FIXED_CHALLENGE,
     ];

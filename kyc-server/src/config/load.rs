@@ -173,6 +173,30 @@ impl ServerConfig {
         if let Some(v) = get(EnvVars::AWS_KMS_KEY_ID) {
             self.backend.aws.kms_key_id = v.trim().to_owned();
         }
+        if let Some(v) = get(EnvVars::AWS_FACE_ENGINE) {
+            self.backend.aws.face_engine = match v.trim() {
+                "local" => super::AwsFaceEngine::Local,
+                "rekognition" => super::AwsFaceEngine::Rekognition,
+                other => {
+                    return Err(invalid(
+                        EnvVars::AWS_FACE_ENGINE,
+                        format!("{other:?}: use local or rekognition"),
+                    ));
+                }
+            };
+        }
+        if let Some(v) = get(EnvVars::AWS_DOCUMENT_READER) {
+            self.backend.aws.document_reader = match v.trim() {
+                "local" => super::AwsDocumentReader::Local,
+                "textract" => super::AwsDocumentReader::Textract,
+                other => {
+                    return Err(invalid(
+                        EnvVars::AWS_DOCUMENT_READER,
+                        format!("{other:?}: use local or textract"),
+                    ));
+                }
+            };
+        }
         if let Some(v) = get(EnvVars::DANGER_ALLOW_PLAIN_HTTP) {
             self.danger_allow_plain_http_on_non_loopback =
                 parse_bool(EnvVars::DANGER_ALLOW_PLAIN_HTTP, &v)?;

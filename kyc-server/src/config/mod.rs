@@ -10,7 +10,7 @@ mod sections;
 #[cfg(test)]
 mod tests;
 
-pub use backend::{AwsConfig, BackendConfig, BackendKind};
+pub use backend::{AwsConfig, AwsDocumentReader, AwsFaceEngine, BackendConfig, BackendKind};
 pub use env::EnvVars;
 pub use load::{Overrides, validate_origin};
 pub use screening::{ListSourceConfig, ScreenerKind, ScreeningConfig};

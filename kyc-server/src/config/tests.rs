@@ -75,6 +75,8 @@ fn the_aws_backend_is_checked_at_startup() {
     let load = |pairs: &[(&str, &str)]| ServerConfig::load(&o, env(pairs));
     let msg = |pairs: &[(&str, &str)]| load(pairs).unwrap_err().to_string();
     assert!(msg(&[("KYC_BACKEND", "cloud")]).contains("KYC_BACKEND"));
+    assert!(msg(&[("KYC_AWS_FACE_ENGINE", "azure")]).contains("use local or rekognition"));
+    assert!(msg(&[("KYC_AWS_DOCUMENT_READER", "ocr")]).contains("use local or textract"));
     if cfg!(feature = "aws") {
         assert!(msg(&[("KYC_BACKEND", "aws")]).contains("backend.aws.bucket"));
         assert!(
@@ -92,6 +94,18 @@ fn the_aws_backend_is_checked_at_startup() {
             (c.backend.aws.bucket.as_str(), c.backend.aws.ocr_table.as_str()),
             ("kyc-prod", "KycOcrData")
         );
+        assert_eq!(c.backend.aws.face_engine, crate::config::AwsFaceEngine::Local);
+        assert_eq!(c.backend.aws.document_reader, crate::config::AwsDocumentReader::Local);
+        let c = load(&[
+            ("KYC_BACKEND", "aws"),
+            ("KYC_AWS_BUCKET", "kyc-prod"),
+            ("KYC_AWS_KMS_KEY_ID", "alias/kyc-prod"),
+            ("KYC_AWS_FACE_ENGINE", "rekognition"),
+            ("KYC_AWS_DOCUMENT_READER", "textract"),
+        ])
+        .unwrap();
+        assert_eq!(c.backend.aws.face_engine, crate::config::AwsFaceEngine::Rekognition);
+        assert_eq!(c.backend.aws.document_reader, crate::config::AwsDocumentReader::Textract);
     } else {
         assert!(msg(&[("KYC_BACKEND", "aws")]).contains("`aws` feature"));
     }

@@ -19,7 +19,7 @@ use detect::{TextBox, TextDetector};
 use image::RgbImage;
 use kyc_core::document::{
     mrz_ocr::looks_like_mrz_piece,
-    text::{DocumentText, TextLine},
+    text::{DocumentText, TextLine, reading_order},
 };
 use recognize::TextRecognizer;
 use std::time::Instant;
@@ -229,44 +229,5 @@ impl Models {
     }
 }
 
-/// Sorts lines top to bottom, grouping lines whose centres are within half a
-/// line height into one row, left to right inside a row.
-fn reading_order(lines: &mut [TextLine]) {
-    lines.sort_by(|a, b| a.center_y().total_cmp(&b.center_y()));
-    let mut start = 0;
-    while start < lines.len() {
-        let mut end = start + 1;
-        while end < lines.len()
-            && lines[end].center_y() - lines[start].center_y()
-                < 0.5 * lines[start].height.min(lines[end].height)
-        {
-            end += 1;
-        }
-        lines[start..end].sort_by(|a, b| a.x.total_cmp(&b.x));
-        start = end;
-    }
-}
-
 /// The engine's name in evidence and audits.
 pub const ENGINE_NAME: &str = "local-onnx/pp-ocrv4";
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reading_order_groups_rows() {
-        let line = |text: &str, x: f32, y: f32| TextLine {
-            text: text.into(),
-            confidence: 1.0,
-            x,
-            y,
-            width: 50.0,
-            height: 20.0,
-        };
-        let mut lines = vec![line("c", 0.0, 50.0), line("b", 100.0, 3.0), line("a", 0.0, 0.0)];
-        reading_order(&mut lines);
-        let order: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
-        assert_eq!(order, ["a", "b", "c"]);
-    }
-}

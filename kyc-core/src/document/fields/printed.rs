@@ -26,6 +26,9 @@ pub(super) enum Label {
 /// with the English and French labels ICAO recommends).
 pub(super) fn label_of(text: &str) -> Option<Label> {
     let t = text.trim();
+    if let Some(label) = aamva_label(t) {
+        return Some(label);
+    }
     for n in ["1", "2", "3", "4a", "4b", "4c", "5", "8", "9"] {
         let rest = t.strip_prefix(n).map(str::trim);
         if matches!(rest, Some(".") | Some("") | Some(",")) {
@@ -63,6 +66,42 @@ pub(super) fn label_of(text: &str) -> Option<Label> {
     } else {
         return None;
     })
+}
+
+/// US and Canadian licences (the AAMVA card design): a field number with an
+/// abbreviation, or the abbreviation alone — `4d NUMBER`, `4d DLN`, `3 DOB`,
+/// `4b EXP`, `4a ISS`, `5 DD`, `15 SEX`. Field 4d is the licence number and
+/// 5 the document discriminator (EU field 5 is the number).
+fn aamva_label(t: &str) -> Option<Label> {
+    let upper = t.to_uppercase();
+    let mut words = upper.split_whitespace();
+    let first = words.next()?;
+    let (number, word) = if first.chars().next()?.is_ascii_digit() {
+        (Some(first), words.next())
+    } else {
+        (None, Some(first))
+    };
+    if words.next().is_some() {
+        return None;
+    }
+    let word = word?.trim_end_matches(['.', ':']);
+    Some(match (number, word) {
+        (Some("4D"), "DLN" | "NUMBER" | "LIC" | "LIC#" | "NO") | (None, "DLN") => {
+            Label::Licence("4d")
+        }
+        (Some("3") | None, "DOB") => Label::Licence("3"),
+        (Some("4B") | None, "EXP" | "EXPIRES") => Label::Licence("4b"),
+        (Some("4A") | None, "ISS" | "ISSUED") => Label::Licence("4a"),
+        (Some("5"), "DD") => Label::Licence("5dd"),
+        (Some("15"), "SEX") => Label::Sex,
+        _ => return None,
+    })
+}
+
+/// Whether the page is laid out as a US or Canadian licence (an AAMVA
+/// number or birth-date label on it): dates are then month first.
+pub(super) fn is_aamva(lines: &[TextLine]) -> bool {
+    lines.iter().any(|l| matches!(aamva_label(l.text.trim()), Some(Label::Licence("4d" | "3"))))
 }
 
 /// The line holding a label's value: on its right in the same row, else the
@@ -105,6 +144,26 @@ pub(super) const MONTHS: [&str; 12] =
 /// `12/06/1984`, `12-06-1984`, `12 JUN 84`, with or without spaces.
 /// Returns day, month, and the year as written (2 or 4 digits).
 pub(super) fn printed_date(text: &str) -> Option<(u8, u8, i32, bool)> {
+    let (day, month, year, four) = date_parts(text)?;
+    valid_date(day, month, year, four)
+}
+
+/// A printed date written month first (`03/18/2001`, US and Canadian cards).
+pub(super) fn printed_date_month_first(text: &str) -> Option<(u8, u8, i32, bool)> {
+    let (month, day, year, four) = date_parts(text)?;
+    valid_date(day, month, year, four)
+}
+
+fn valid_date(day: i32, month: i32, year: i32, four: bool) -> Option<(u8, u8, i32, bool)> {
+    if !(1..=31).contains(&day) || !(1..=12).contains(&month) {
+        return None;
+    }
+    Some((day as u8, month as u8, year, four))
+}
+
+/// The three numbers of a printed date in the order written, the middle one
+/// from a month name when it is one.
+fn date_parts(text: &str) -> Option<(i32, i32, i32, bool)> {
     let s: String = text.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase();
     let digits = |x: &str| -> Option<i32> {
         let fixed: String = x
@@ -154,10 +213,7 @@ pub(super) fn printed_date(text: &str) -> Option<(u8, u8, i32, bool)> {
         Some(y) if year_digits.len() == 4 => (y, true),
         _ => (digits(year_part.get(0..2)?)?, false),
     };
-    if !(1..=31).contains(&day) || !(1..=12).contains(&month) {
-        return None;
-    }
-    Some((day as u8, month as u8, year, four))
+    Some((day, month, year, four))
 }
 
 pub(super) fn make_date(y: i32, m: u8, d: u8) -> Option<Date> {
@@ -204,10 +260,19 @@ pub(super) struct Printed {
     pub(super) sex: Option<(String, f32)>,
     pub(super) expiry: Option<((u8, u8, i32, bool), f32)>,
     pub(super) licence: bool,
+    /// Dates are written month first (a US or Canadian licence).
+    pub(super) month_first: bool,
+}
+
+impl Printed {
+    fn date(&self, text: &str) -> Option<(u8, u8, i32, bool)> {
+        if self.month_first { printed_date_month_first(text) } else { printed_date(text) }
+    }
 }
 
 pub(super) fn read_printed(lines: &[TextLine]) -> Printed {
-    let mut p = Printed::default();
+    let aamva = is_aamva(lines);
+    let mut p = Printed { month_first: aamva, ..Printed::default() };
     let text = |l: &TextLine| l.text.trim().to_owned();
     for l in lines {
         // a stray low-confidence "1" or "5" is noise, not a field number
@@ -216,20 +281,29 @@ pub(super) fn read_printed(lines: &[TextLine]) -> Printed {
             if let Some((n, v)) = glued_licence_field(&l.text) {
                 p.licence = true;
                 assign_licence(&mut p, n, v, l.confidence);
+            } else if let Some((n, v)) = aamva.then(|| spaced_name_field(&l.text)).flatten() {
+                assign_licence(&mut p, n, v, l.confidence);
             }
             continue;
         };
-        let Some(v) = value_of(l, lines, matches!(label, Label::Licence(_))) else { continue };
+        // AAMVA values sit below their labels ("3 DOB" over "03/18/2001");
+        // names stay beside their numbers
+        let same_row_only = match label {
+            Label::Licence("1" | "2") => true,
+            Label::Licence(_) => !aamva,
+            _ => false,
+        };
+        let Some(v) = value_of(l, lines, same_row_only) else { continue };
         let c = v.confidence;
         match label {
             Label::Surname | Label::GivenNames if !name_like(&v.text) => {}
             Label::Surname => p.surname = p.surname.take().or(Some((text(v), c))),
             Label::GivenNames => p.given = p.given.take().or(Some((text(v), c))),
-            Label::BirthDate => p.birth = p.birth.or(printed_date(&v.text).map(|d| (d, c))),
+            Label::BirthDate => p.birth = p.birth.or(p.date(&v.text).map(|d| (d, c))),
             Label::DocumentNumber => p.number = p.number.take().or(Some((text(v), c))),
             Label::Nationality => p.nationality = p.nationality.take().or(Some((text(v), c))),
             Label::Sex => p.sex = p.sex.take().or(Some((text(v), c))),
-            Label::Expiry => p.expiry = p.expiry.or(printed_date(&v.text).map(|d| (d, c))),
+            Label::Expiry => p.expiry = p.expiry.or(p.date(&v.text).map(|d| (d, c))),
             // "4b.19.07.2035" beside a "5": that line is its own field
             Label::Licence(_) if glued_licence_field(&v.text).is_some() => {}
             Label::Licence(n) => {
@@ -238,8 +312,10 @@ pub(super) fn read_printed(lines: &[TextLine]) -> Printed {
             }
         }
     }
-    if p.licence || is_licence(lines) {
-        // fills what the (small, often undetected) numbers did not give
+    if aamva {
+        p.licence = true;
+    } else if p.licence || is_licence(lines) {
+        // fills what the (small, often undetected) numbers of an EU licence did not give
         p.licence = true;
         licence_by_rows(lines, &mut p);
         fix_licence_number(&mut p);
@@ -293,6 +369,19 @@ pub(super) fn glued_licence_field(text: &str) -> Option<(&'static str, &str)> {
     None
 }
 
+/// `2 GARCÍA`: an AAMVA name field's number and its value, a space between.
+fn spaced_name_field(text: &str) -> Option<(&'static str, &str)> {
+    let t = text.trim();
+    let (n, rest) = t.split_once(' ')?;
+    let n = match n {
+        "1" => "1",
+        "2" => "2",
+        _ => return None,
+    };
+    let rest = rest.trim();
+    (name_like(rest) && !rest.chars().any(|c| c.is_ascii_digit())).then_some((n, rest))
+}
+
 /// Whether a value can be a name: two letters or more, no MRZ filler.
 pub(super) fn name_like(v: &str) -> bool {
     v.chars().filter(|c| c.is_alphabetic()).count() >= 2 && !v.contains('<')
@@ -303,9 +392,12 @@ pub(super) fn assign_licence(p: &mut Printed, n: &str, v: &str, c: f32) {
     match n {
         "1" if name_like(v) => p.surname = p.surname.take().or(Some((v.to_owned(), c))),
         "2" if name_like(v) => p.given = p.given.take().or(Some((v.to_owned(), c))),
-        "3" => p.birth = p.birth.or(printed_date(v).map(|d| (d, c))),
-        "4b" => p.expiry = p.expiry.or(printed_date(v).map(|d| (d, c))),
-        "5" => p.number = p.number.take().or(Some((v.to_owned(), c))),
+        "3" => p.birth = p.birth.or(p.date(v).map(|d| (d, c))),
+        "4b" => p.expiry = p.expiry.or(p.date(v).map(|d| (d, c))),
+        // the licence number: field 5 in the EU, 4d on AAMVA cards (where 5 is
+        // the document discriminator)
+        "5" if !p.month_first => p.number = p.number.take().or(Some((v.to_owned(), c))),
+        "4d" => p.number = p.number.take().or(Some((v.to_owned(), c))),
         _ => {}
     }
 }

@@ -106,6 +106,42 @@ fn a_driving_licence_by_its_numbered_fields() {
 }
 
 #[test]
+fn a_us_licence_by_its_aamva_fields() {
+    // labels over their values, numbers with abbreviations, month-first dates;
+    // field 5 is the document discriminator, 4d the number
+    let f = read_fields(
+        &doc(vec![
+            line("DRIVER LICENSE", 440.0, 36.0),
+            line("4a ISS", 420.0, 131.0),
+            line("4d NUMBER", 597.0, 131.0),
+            line("03/18/2018", 440.0, 146.0),
+            line("736HDV7874JSB", 620.0, 146.0),
+            line("4b EXP", 419.0, 180.0),
+            line("3 DOB", 605.0, 180.0),
+            line("01/20/2028", 440.0, 194.0),
+            line("03/18/2001", 618.0, 194.0),
+            line("1", 332.0, 298.0),
+            line("MARIA", 356.0, 290.0),
+            line("2 GARCIA", 331.0, 313.0),
+            line("5 DD 03/12/2019", 331.0, 482.0),
+        ]),
+        TODAY,
+    )
+    .unwrap();
+    assert_eq!(f.document_kind, DocumentKind::DrivingLicence);
+    assert_eq!(f.surname.unwrap().value, "MARIA");
+    assert_eq!(f.given_names.unwrap().value, "GARCIA");
+    assert_eq!(f.date_of_birth.unwrap().value, "2001-03-18");
+    assert_eq!(f.expiry_date.unwrap().value, "2028-01-20");
+    assert_eq!(f.document_number.unwrap().value, "736HDV7874JSB");
+    assert!(f.problems.is_empty(), "{:?}", f.problems);
+    // the same dates on an EU card are day first, and 18 is no month
+    assert_eq!(printed_date("03/18/2001"), None);
+    assert_eq!(printed_date_month_first("03/18/2001"), Some((18, 3, 2001, true)));
+    assert_eq!(label_of("NO"), None, "a bare NO is no label");
+}
+
+#[test]
 fn a_licence_without_its_numbers_is_read_by_rows() {
     let f = read_fields(
         &doc(vec![
