@@ -1,8 +1,6 @@
 //! Loading (file → `KYC_*` environment → flags) and validation.
 
 use super::{ConfigError, EnvVars, LogFormat, ServerConfig, invalid};
-#[cfg(feature = "local")]
-use crate::backend::local::Durability;
 use std::{
     fmt,
     net::SocketAddr,
@@ -28,6 +26,18 @@ where
     T::Err: fmt::Display,
 {
     value.trim().parse().map_err(|e| invalid(name, format!("{value:?}: {e}")))
+}
+
+/// One of an enum's names as the config file spells them (`local`, `aws`, …);
+/// `choices` says which, in the error.
+pub(super) fn parse_choice<T: serde::de::DeserializeOwned>(
+    name: &str,
+    value: &str,
+    choices: &str,
+) -> Result<T, ConfigError> {
+    let v = value.trim();
+    serde_json::from_value(serde_json::Value::String(v.to_owned()))
+        .map_err(|_| invalid(name, format!("{v:?}: use {choices}")))
 }
 
 pub(super) fn parse_bool(name: &str, value: &str) -> Result<bool, ConfigError> {
@@ -147,25 +157,10 @@ impl ServerConfig {
         }
         #[cfg(feature = "local")]
         if let Some(v) = get(EnvVars::DURABILITY) {
-            self.storage.durability = match v.trim() {
-                "full" => Durability::Full,
-                "normal" => Durability::Normal,
-                other => {
-                    return Err(invalid(
-                        EnvVars::DURABILITY,
-                        format!("{other:?}: use full or normal"),
-                    ));
-                }
-            };
+            self.storage.durability = parse_choice(EnvVars::DURABILITY, &v, "full or normal")?;
         }
         if let Some(v) = get(EnvVars::BACKEND) {
-            self.backend.kind = match v.trim() {
-                "local" => super::BackendKind::Local,
-                "aws" => super::BackendKind::Aws,
-                other => {
-                    return Err(invalid(EnvVars::BACKEND, format!("{other:?}: use local or aws")));
-                }
-            };
+            self.backend.kind = parse_choice(EnvVars::BACKEND, &v, "local or aws")?;
         }
         if let Some(v) = get(EnvVars::AWS_BUCKET) {
             self.backend.aws.bucket = v.trim().to_owned();
@@ -174,28 +169,12 @@ impl ServerConfig {
             self.backend.aws.kms_key_id = v.trim().to_owned();
         }
         if let Some(v) = get(EnvVars::AWS_FACE_ENGINE) {
-            self.backend.aws.face_engine = match v.trim() {
-                "local" => super::AwsFaceEngine::Local,
-                "rekognition" => super::AwsFaceEngine::Rekognition,
-                other => {
-                    return Err(invalid(
-                        EnvVars::AWS_FACE_ENGINE,
-                        format!("{other:?}: use local or rekognition"),
-                    ));
-                }
-            };
+            self.backend.aws.face_engine =
+                parse_choice(EnvVars::AWS_FACE_ENGINE, &v, "local or rekognition")?;
         }
         if let Some(v) = get(EnvVars::AWS_DOCUMENT_READER) {
-            self.backend.aws.document_reader = match v.trim() {
-                "local" => super::AwsDocumentReader::Local,
-                "textract" => super::AwsDocumentReader::Textract,
-                other => {
-                    return Err(invalid(
-                        EnvVars::AWS_DOCUMENT_READER,
-                        format!("{other:?}: use local or textract"),
-                    ));
-                }
-            };
+            self.backend.aws.document_reader =
+                parse_choice(EnvVars::AWS_DOCUMENT_READER, &v, "local or textract")?;
         }
         if let Some(v) = get(EnvVars::DANGER_ALLOW_PLAIN_HTTP) {
             self.danger_allow_plain_http_on_non_loopback =
