@@ -325,6 +325,30 @@ mod local_state {
             Ok((state.with_local_engines()?, local))
         }
 
+        /// State over the backends `config.backend.kind` names: the embedded
+        /// ones (returned too, for their maintenance tasks) or, in a build
+        /// with the `aws` feature, the AWS ones. What `kyc serve` and the
+        /// Lambda entry points start from.
+        pub async fn for_config(
+            config: ServerConfig,
+            env: impl Fn(&str) -> Option<String>,
+        ) -> Result<(Self, Option<LocalBackends>), StartupError> {
+            match config.backend.kind {
+                crate::config::BackendKind::Local => {
+                    let (state, local) = Self::local_with_env(config, env)?;
+                    Ok((state, Some(local)))
+                }
+                #[cfg(feature = "aws")]
+                crate::config::BackendKind::Aws => {
+                    Ok((Self::aws_with_env(config, env).await?, None))
+                }
+                #[cfg(not(feature = "aws"))]
+                crate::config::BackendKind::Aws => Err(StartupError::Aws(
+                    "backend.kind = \"aws\" needs a build with the `aws` feature".into(),
+                )),
+            }
+        }
+
         /// Adds the local face engine and document reader (each when its
         /// feature is on) and the screener the configuration asks for.
         pub fn with_local_engines(self) -> Result<Self, StartupError> {

@@ -72,20 +72,7 @@ pub(crate) async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
     crate::telemetry::init_tracing(&config.log);
     let addr = config.listen_addr()?;
     let sweep_every = Duration::from_secs(config.sweep_interval_secs);
-    let (state, local) = match config.backend.kind {
-        crate::config::BackendKind::Local => {
-            let (state, local) = AppState::local_with_env(config, env_lookup)?;
-            (state, Some(local))
-        }
-        #[cfg(feature = "aws")]
-        crate::config::BackendKind::Aws => {
-            (AppState::aws_with_env(config, env_lookup).await?, None)
-        }
-        #[cfg(not(feature = "aws"))]
-        crate::config::BackendKind::Aws => {
-            anyhow::bail!("backend.kind = \"aws\" needs a build with the `aws` feature")
-        }
-    };
+    let (state, local) = AppState::for_config(config, env_lookup).await?;
     #[cfg(feature = "danger-fixed-challenge")]
     let state = match env_lookup(crate::config::EnvVars::DANGER_FIXED_CHALLENGE) {
         Some(seq) if !seq.trim().is_empty() => {
