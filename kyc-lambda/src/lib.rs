@@ -86,11 +86,18 @@ pub enum InitError {
     Startup(#[from] StartupError),
 }
 
-/// The server's configuration, read exactly as `kyc serve` reads it
+/// The server's configuration, read as `kyc serve` reads it
 /// (`KYC_CONFIG`, `KYC_*`, the standard AWS environment; `env` looks
 /// variables up), so one configuration serves the server and every function.
+/// Unlike `kyc serve`, a function writes the CloudWatch metrics (`[log] emf`)
+/// unless `KYC_LOG_EMF` says otherwise: Lambda's stdout is CloudWatch Logs.
 pub fn config(env: impl Fn(&str) -> Option<String>) -> Result<ServerConfig, InitError> {
-    Ok(ServerConfig::load(&Overrides::default(), env).map_err(StartupError::from)?)
+    let emf_set = env(kyc_server::config::EnvVars::LOG_EMF).is_some();
+    let mut config = ServerConfig::load(&Overrides::default(), env).map_err(StartupError::from)?;
+    if !emf_set {
+        config.log.emf = true;
+    }
+    Ok(config)
 }
 
 /// The handler (`KYC_LAMBDA_HANDLER`, default `api`) and the state of a
@@ -147,5 +154,16 @@ mod tests {
         }
         let e = "worker".parse::<Handler>().unwrap_err().to_string();
         assert!(e.contains("KYC_LAMBDA_HANDLER") && e.contains("use api, ocr"), "{e}");
+    }
+
+    #[test]
+    fn functions_write_cloudwatch_metrics_unless_told_not_to() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+        };
+        assert!(config(env(&[])).unwrap().log.emf);
+        assert!(!config(env(&[("KYC_LOG_EMF", "false")])).unwrap().log.emf);
+        let e = config(env(&[("KYC_LOG_EMF_NAMESPACE", "AWS/Lambda")])).unwrap_err().to_string();
+        assert!(e.contains("log.emf_namespace"), "{e}");
     }
 }

@@ -7,11 +7,11 @@ async fn main() -> ExitCode {
     let env = |name: &str| std::env::var(name).ok();
     let started = match kyc_lambda::config(env) {
         Ok(config) => {
-            kyc_server::telemetry::init_tracing(&config.log);
+            init_tracing(config.log.clone());
             kyc_lambda::init(config, env).await
         }
         Err(e) => {
-            kyc_server::telemetry::init_tracing(&Default::default());
+            init_tracing(Default::default());
             Err(e)
         }
     };
@@ -30,4 +30,12 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The server's log settings, with this crate's events let through.
+fn init_tracing(mut log: kyc_server::config::LogConfig) {
+    if !log.filter.contains("kyc_lambda") {
+        log.filter.push_str(",kyc_lambda=info");
+    }
+    kyc_server::telemetry::init_tracing(&log);
 }

@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod cpu_pool;
 pub mod crypto;
+pub mod emf;
 pub mod error;
 #[cfg(any(test, feature = "testing"))]
 pub mod fixtures;

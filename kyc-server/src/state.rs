@@ -115,6 +115,13 @@ impl AppState {
         token_key: [u8; 32],
     ) -> Self {
         let limits = Arc::new(Limits::new(&config.rate_limit, backends.keys.clone()));
+        let metrics = match config.log.emf {
+            true => Metrics::new().with_emf(crate::emf::Emf::stdout(
+                &config.log.emf_namespace,
+                &config.log.emf_environment,
+            )),
+            false => Metrics::new(),
+        };
         let face_breaker = Arc::new(CircuitBreaker::new(
             "face",
             config.liveness.engine_breaker_failures,
@@ -126,7 +133,7 @@ impl AppState {
             clock,
             tokens: Arc::new(TokenSigner::new(token_key)),
             limits,
-            metrics: Arc::new(Metrics::new()),
+            metrics: Arc::new(metrics),
             cpu: CpuPool::per_core(),
             face: Arc::new(NoFaceEngine),
             face_breaker,

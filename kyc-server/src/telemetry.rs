@@ -7,6 +7,7 @@
 //! codes only.
 
 use crate::config::{LogConfig, LogFormat};
+use crate::emf::{Emf, EmfMetric};
 use prometheus_client::{
     encoding::{EncodeLabelSet, text::encode},
     metrics::{
@@ -99,6 +100,8 @@ pub struct Metrics {
     /// `kyc_sanctions_flags_total{code}` (the workstreams' `SanctionsFlags`):
     /// screenings that came out `potential_match` or `match`.
     pub sanctions_flags: Family<CodeLabels, Counter>,
+    /// The CloudWatch copy of the workstreams' four metrics (`[log] emf`).
+    emf: Option<Emf>,
 }
 
 /// Labels by reason.
@@ -204,17 +207,44 @@ impl Metrics {
             liveness_fail_reasons,
             liveness_frames,
             jobs,
+            emf: None,
+        }
+    }
+
+    /// Also writes the workstreams' four metrics to `emf`.
+    pub fn with_emf(mut self, emf: Emf) -> Self {
+        self.emf = Some(emf);
+        self
+    }
+
+    fn to_cloudwatch(&self, metric: EmfMetric, value: f64, code: Option<&str>) {
+        if let Some(emf) = &self.emf {
+            emf.record(metric, value, code);
         }
     }
 
     /// Counts a failed upload.
     pub fn upload_error(&self, code: kyc_core::ErrorCode) {
         self.upload_errors.get_or_create(&CodeLabels { code: code.as_str().to_owned() }).inc();
+        self.to_cloudwatch(EmfMetric::UploadErrors, 1.0, Some(code.as_str()));
     }
 
     /// Counts a failed liveness attempt or face match.
     pub fn liveness_fails(&self, reason: &str) {
         self.liveness_fail_reasons.get_or_create(&ReasonLabels { reason: reason.to_owned() }).inc();
+        self.to_cloudwatch(EmfMetric::LivenessFails, 1.0, Some(reason));
+    }
+
+    /// Records the time one document read took.
+    pub fn ocr_read(&self, took: std::time::Duration) {
+        self.ocr_latency.observe(took.as_secs_f64());
+        self.to_cloudwatch(EmfMetric::OcrLatency, took.as_secs_f64() * 1e3, None);
+    }
+
+    /// Counts a screening flagged `code` (`potential_match`, `match`).
+    pub fn sanctions_flag(&self, code: &str) {
+        self.sanctions_flags.get_or_create(&CodeLabels { code: code.to_owned() }).inc();
+        self.to_cloudwatch(EmfMetric::SanctionsFlags, 1.0, Some(code));
     }
 
     /// The Prometheus text exposition.

@@ -16,6 +16,12 @@ impl EnvVars {
     pub const LOG: &'static str = "KYC_LOG";
     /// `log.format`: `json` (default) or `text`.
     pub const LOG_FORMAT: &'static str = "KYC_LOG_FORMAT";
+    /// `log.emf`: also write CloudWatch metrics in the embedded metric format.
+    pub const LOG_EMF: &'static str = "KYC_LOG_EMF";
+    /// `log.emf_namespace`: their CloudWatch namespace (default `KYC`).
+    pub const LOG_EMF_NAMESPACE: &'static str = "KYC_LOG_EMF_NAMESPACE";
+    /// `log.emf_environment`: their `Environment` dimension (default `dev`).
+    pub const LOG_EMF_ENVIRONMENT: &'static str = "KYC_LOG_EMF_ENVIRONMENT";
     /// The master key, base64 of 32 bytes. Overrides `master_key_file`. Never put it in the file.
     pub const MASTER_KEY: &'static str = "KYC_MASTER_KEY";
     /// The previous master key during a rotation, base64 (`previous_master_key_file` otherwise).
@@ -67,6 +73,9 @@ impl EnvVars {
         Self::LISTEN,
         Self::LOG,
         Self::LOG_FORMAT,
+        Self::LOG_EMF,
+        Self::LOG_EMF_NAMESPACE,
+        Self::LOG_EMF_ENVIRONMENT,
         Self::MASTER_KEY,
         Self::PREVIOUS_MASTER_KEY,
         Self::RETENTION_DAYS,

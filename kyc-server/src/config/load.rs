@@ -1,6 +1,6 @@
 //! Loading (file → `KYC_*` environment → flags) and validation.
 
-use super::{ConfigError, EnvVars, LogFormat, ServerConfig, invalid};
+use super::{ConfigError, EnvVars, ServerConfig, invalid};
 use std::{
     fmt,
     net::SocketAddr,
@@ -116,16 +116,16 @@ impl ServerConfig {
             self.log.filter = v;
         }
         if let Some(v) = get(EnvVars::LOG_FORMAT) {
-            self.log.format = match v.trim() {
-                "json" => LogFormat::Json,
-                "text" => LogFormat::Text,
-                other => {
-                    return Err(invalid(
-                        EnvVars::LOG_FORMAT,
-                        format!("{other:?}: use json or text"),
-                    ));
-                }
-            };
+            self.log.format = parse_choice(EnvVars::LOG_FORMAT, &v, "json or text")?;
+        }
+        if let Some(v) = get(EnvVars::LOG_EMF) {
+            self.log.emf = parse_bool(EnvVars::LOG_EMF, &v)?;
+        }
+        if let Some(v) = get(EnvVars::LOG_EMF_NAMESPACE) {
+            self.log.emf_namespace = v.trim().to_owned();
+        }
+        if let Some(v) = get(EnvVars::LOG_EMF_ENVIRONMENT) {
+            self.log.emf_environment = v.trim().to_owned();
         }
         if let Some(v) = get(EnvVars::RETENTION_DAYS) {
             self.retention_days = parse_env(EnvVars::RETENTION_DAYS, &v)?;
@@ -342,6 +342,19 @@ impl ServerConfig {
         }
         tracing_subscriber::EnvFilter::try_new(&self.log.filter)
             .map_err(|e| invalid("log.filter", e))?;
+        // CloudWatch: a namespace of 1-255 characters, not starting with the
+        // reserved "AWS/"; a dimension value of 1-1024
+        let ns = &self.log.emf_namespace;
+        if ns.is_empty() || ns.len() > 255 || ns.starts_with("AWS/") || !ns.is_ascii() {
+            return Err(invalid(
+                "log.emf_namespace",
+                format!("{ns:?}: 1-255 ASCII characters, not AWS/…"),
+            ));
+        }
+        let env = &self.log.emf_environment;
+        if env.is_empty() || env.len() > 1024 {
+            return Err(invalid("log.emf_environment", format!("{env:?}: 1-1024 characters")));
+        }
         Ok(())
     }
 

@@ -24,11 +24,25 @@ pub struct LogConfig {
     pub filter: String,
     /// Output format.
     pub format: LogFormat,
+    /// Also write the CloudWatch metrics (`UploadErrors`, `LivenessFails`,
+    /// `OCRLatency`, `SanctionsFlags`) to stdout in the embedded metric
+    /// format (`KYC_LOG_EMF`; on by default in the Lambda functions).
+    pub emf: bool,
+    /// The CloudWatch namespace of those metrics (`KYC_LOG_EMF_NAMESPACE`).
+    pub emf_namespace: String,
+    /// Their `Environment` dimension: dev, stage, prod (`KYC_LOG_EMF_ENVIRONMENT`).
+    pub emf_environment: String,
 }
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self { filter: "kyc_server=info,tower_http=info".into(), format: LogFormat::Json }
+        Self {
+            filter: "kyc_server=info,tower_http=info".into(),
+            format: LogFormat::Json,
+            emf: false,
+            emf_namespace: "KYC".into(),
+            emf_environment: "dev".into(),
+        }
     }
 }
 

@@ -106,7 +106,7 @@ pub async fn read_document(state: &AppState, id: &VerificationId) -> Result<(), 
     // `Err(ReadError::Unreadable)`: no identity text; recorded as unreadable
     let fields = text.as_ref().and_then(|t| read_fields(t, now.date()).ok());
     let latency = started.elapsed();
-    state.metrics.ocr_latency.observe(latency.as_secs_f64());
+    state.metrics.ocr_read(latency);
 
     let raw =
         serde_json::json!({ "engine": state.document.name(), "text": text, "fields": fields });

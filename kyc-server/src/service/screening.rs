@@ -21,7 +21,6 @@ use crate::{
         screening::ScreeningQuery,
     },
     error::ApiError,
-    telemetry::CodeLabels,
 };
 use kyc_core::{
     Timestamp, VerificationId,
@@ -126,11 +125,7 @@ pub async fn screen_verification(
     })
     .await?;
     if status != SanctionsStatus::Clear {
-        state
-            .metrics
-            .sanctions_flags
-            .get_or_create(&CodeLabels { code: status.as_str().to_owned() })
-            .inc();
+        state.metrics.sanctions_flag(status.as_str());
         tracing::warn!(verification_id = %id, step = "screening", status = status.as_str(), error_code = status.as_str(), newly_flagged = previous != Some(status), matches = summary.matches.len(), "sanctions screening needs review");
     }
     audit_once(state, id, &summary, previous).await
