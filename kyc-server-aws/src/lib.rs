@@ -17,7 +17,8 @@
 //! | [`FaceEngine`](kyc_backend::face::FaceEngine) | [`RekognitionFaceEngine`]: `DetectFaces` observations, `CompareFaces` similarity |
 //! | [`DocumentReader`](kyc_backend::document::DocumentReader) | [`TextractDocumentReader`]: `AnalyzeID`, `AnalyzeDocument` (FORMS) as fallback |
 //!
-//! Still to come: the Lambda entry points.
+//! Settings under an SSM Parameter Store path ([`parameters`]) and secrets
+//! from Secrets Manager ([`secret`]); the Lambda entry points are `kyc-lambda`.
 //!
 //! Clients come from [`AwsSettings::sdk_config`]: the standard AWS
 //! environment (`AWS_REGION`, the credentials chain, `AWS_ENDPOINT_URL`), so
@@ -38,6 +39,7 @@ mod bootstrap;
 mod config;
 mod dynamo;
 mod error;
+mod params;
 mod rekognition;
 mod s3;
 #[cfg(feature = "testing")]
@@ -50,6 +52,7 @@ pub use dynamo::{
     DynamoAuditLog, DynamoJobQueue, DynamoKeyStore, DynamoLivenessStore, DynamoOcrDataStore,
     DynamoVerificationStore,
 };
+pub use params::{parameters, secret};
 pub use rekognition::{RekognitionFaceEngine, face_analysis};
 pub use s3::S3ObjectStore;
 pub use textract::{TextractDocumentReader, document_text};

@@ -359,16 +359,19 @@ mod local_state {
         /// Adds the local face engine and document reader (each when its
         /// feature is on) and the screener the configuration asks for.
         pub fn with_local_engines(self) -> Result<Self, StartupError> {
-            self.with_engines_of(true, true)
+            let key = std::env::var(crate::config::EnvVars::SCREENING_API_KEY).ok();
+            self.with_engines_of(true, true, key.as_deref())
         }
 
         /// Adds the local face engine (when `face`) and document reader
-        /// (when `documents`), each when its feature is on, and the screener.
+        /// (when `documents`), each when its feature is on, and the screener
+        /// (a provider's with `screening_key`).
         #[cfg_attr(not(feature = "aws"), allow(dead_code))]
         pub(crate) fn with_engines_of(
             self,
             face: bool,
             documents: bool,
+            screening_key: Option<&str>,
         ) -> Result<Self, StartupError> {
             let state = self;
             #[cfg(feature = "face-onnx")]
@@ -401,10 +404,7 @@ mod local_state {
                 });
                 state.with_document_reader(Arc::new(reader))
             };
-            let screener = crate::backend::screening::from_config(
-                &state.config,
-                std::env::var(crate::config::EnvVars::SCREENING_API_KEY).ok().as_deref(),
-            )?;
+            let screener = crate::backend::screening::from_config(&state.config, screening_key)?;
             Ok(state.with_screener(screener))
         }
     }
@@ -434,7 +434,48 @@ mod aws_state {
             env: impl Fn(&str) -> Option<String>,
         ) -> Result<Self, StartupError> {
             let sdk = Self::aws_settings(&config).sdk_config().await;
-            Self::aws(config, &sdk, env)
+            Self::aws_with_sdk(config, &sdk, env).await
+        }
+
+        /// [`AppState::aws_with_env`] with the SDK configuration given (an
+        /// emulator's, in tests): the names under `backend.aws.ssm_prefix`
+        /// from Parameter Store, the screening provider's key from
+        /// `screening.http.api_key_secret` in Secrets Manager (unless
+        /// `KYC_SCREENING_API_KEY` is set), then [`AppState::aws`].
+        pub async fn aws_with_sdk(
+            mut config: ServerConfig,
+            sdk: &aws_config::SdkConfig,
+            env: impl Fn(&str) -> Option<String>,
+        ) -> Result<Self, StartupError> {
+            if let Some(prefix) = config.backend.aws.ssm_prefix.clone() {
+                let params =
+                    kyc_server_aws::parameters(sdk, &prefix).await.map_err(StartupError::Aws)?;
+                let taken = config.backend.aws.apply_parameters(&params);
+                tracing::info!(prefix = %prefix, taken, "deployment names read from SSM Parameter Store");
+                config.backend.aws.check_names()?;
+            }
+            use crate::config::EnvVars;
+            let from_env = env(EnvVars::SCREENING_API_KEY).filter(|k| !k.trim().is_empty());
+            #[cfg(feature = "http-client")]
+            let secret = match (&config.screening.http.api_key_secret, &from_env) {
+                (Some(id), None)
+                    if config.screening.provider == crate::config::ScreenerKind::Http =>
+                {
+                    Some(
+                        kyc_server_aws::secret(sdk, id, "apiKey")
+                            .await
+                            .map_err(StartupError::Aws)?,
+                    )
+                }
+                _ => None,
+            };
+            #[cfg(not(feature = "http-client"))]
+            let secret = None;
+            let key = from_env.or(secret);
+            Self::aws(config, sdk, |name| match name {
+                EnvVars::SCREENING_API_KEY => key.clone(),
+                other => env(other),
+            })
         }
 
         /// The keys of an AWS deployment: derived from `KYC_MASTER_KEY` alone
@@ -474,7 +515,7 @@ mod aws_state {
             sdk: &aws_config::SdkConfig,
             env: impl Fn(&str) -> Option<String>,
         ) -> Result<Self, StartupError> {
-            let keys = Self::aws_keyring(env)?;
+            let keys = Self::aws_keyring(&env)?;
             let settings = Self::aws_settings(&config);
             let ocr_key = crate::crypto::DataKey::from_bytes(
                 keys.derive(crate::backend::local::ocr_data::OCR_DATA_KEY_LABEL),
@@ -500,7 +541,11 @@ mod aws_state {
             let rekognition = config.backend.aws.face_engine == AwsFaceEngine::Rekognition;
             let textract = config.backend.aws.document_reader == AwsDocumentReader::Textract;
             let mut state = Self::new(config, backends, Arc::new(SystemClock), token_key)
-                .with_engines_of(!rekognition, !textract)?;
+                .with_engines_of(
+                    !rekognition,
+                    !textract,
+                    env(crate::config::EnvVars::SCREENING_API_KEY).as_deref(),
+                )?;
             // the AWS engines sit behind the same circuit breaker as the local one
             if rekognition {
                 state = state.with_face_engine(Arc::new(RekognitionFaceEngine::new(sdk)));

@@ -51,6 +51,37 @@ pub struct AwsConfig {
     /// The document reader: `local` (default) or `textract`
     /// (`KYC_AWS_DOCUMENT_READER`).
     pub document_reader: AwsDocumentReader,
+    /// An SSM Parameter Store path (`/kyc/prod`) whose parameters `bucket`,
+    /// `kms-key-id` and `{audit,ocr,keys,liveness,verifications,jobs}-table`
+    /// replace the settings above at startup (`KYC_AWS_SSM_PREFIX`).
+    pub ssm_prefix: Option<String>,
+}
+
+impl AwsConfig {
+    /// Takes the settings `params` (name under `ssm_prefix` → value) holds;
+    /// returns how many it took. Other names under the path are left alone.
+    pub fn apply_parameters(
+        &mut self,
+        params: &std::collections::BTreeMap<String, String>,
+    ) -> usize {
+        let mut taken = 0;
+        for (name, value) in params {
+            let field = match name.as_str() {
+                "bucket" => &mut self.bucket,
+                "kms-key-id" => &mut self.kms_key_id,
+                "audit-table" => &mut self.audit_table,
+                "ocr-table" => &mut self.ocr_table,
+                "keys-table" => &mut self.keys_table,
+                "liveness-table" => &mut self.liveness_table,
+                "verifications-table" => &mut self.verifications_table,
+                "jobs-table" => &mut self.jobs_table,
+                _ => continue,
+            };
+            value.trim().clone_into(field);
+            taken += 1;
+        }
+        taken
+    }
 }
 
 /// `backend.aws.face_engine`.
@@ -88,6 +119,7 @@ impl Default for AwsConfig {
             audit_table: "KycAuditLog".into(),
             face_engine: AwsFaceEngine::Local,
             document_reader: AwsDocumentReader::Local,
+            ssm_prefix: None,
         }
     }
 }

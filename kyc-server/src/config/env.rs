@@ -58,6 +58,10 @@ impl EnvVars {
     pub const AWS_FACE_ENGINE: &'static str = "KYC_AWS_FACE_ENGINE";
     /// `backend.aws.document_reader`: `local` or `textract`.
     pub const AWS_DOCUMENT_READER: &'static str = "KYC_AWS_DOCUMENT_READER";
+    /// `backend.aws.ssm_prefix`: the SSM Parameter Store path of the deployment's names.
+    pub const AWS_SSM_PREFIX: &'static str = "KYC_AWS_SSM_PREFIX";
+    /// `screening.http.api_key_secret`: the Secrets Manager secret holding the provider's key.
+    pub const SCREENING_API_KEY_SECRET: &'static str = "KYC_SCREENING_API_KEY_SECRET";
     /// `danger_allow_plain_http_on_non_loopback`: serve plain HTTP on a public address
     /// (only behind a TLS-terminating proxy).
     pub const DANGER_ALLOW_PLAIN_HTTP: &'static str = "KYC_DANGER_ALLOW_PLAIN_HTTP";
@@ -94,6 +98,8 @@ impl EnvVars {
         Self::AWS_KMS_KEY_ID,
         Self::AWS_FACE_ENGINE,
         Self::AWS_DOCUMENT_READER,
+        Self::AWS_SSM_PREFIX,
+        Self::SCREENING_API_KEY_SECRET,
         Self::DANGER_ALLOW_PLAIN_HTTP,
         Self::DANGER_FIXED_CHALLENGE,
     ];

@@ -172,6 +172,13 @@ impl ServerConfig {
             self.backend.aws.face_engine =
                 parse_choice(EnvVars::AWS_FACE_ENGINE, &v, "local or rekognition")?;
         }
+        if let Some(v) = get(EnvVars::AWS_SSM_PREFIX) {
+            self.backend.aws.ssm_prefix = Some(v.trim().to_owned());
+        }
+        #[cfg(feature = "http-client")]
+        if let Some(v) = get(EnvVars::SCREENING_API_KEY_SECRET) {
+            self.screening.http.api_key_secret = Some(v.trim().to_owned());
+        }
         if let Some(v) = get(EnvVars::AWS_DOCUMENT_READER) {
             self.backend.aws.document_reader =
                 parse_choice(EnvVars::AWS_DOCUMENT_READER, &v, "local or textract")?;
@@ -201,29 +208,16 @@ impl ServerConfig {
                 ));
             }
             let aws = &self.backend.aws;
-            if aws.bucket.trim().is_empty() {
-                return Err(invalid(
-                    "backend.aws.bucket",
-                    format!("set it (or {})", EnvVars::AWS_BUCKET),
-                ));
-            }
-            if aws.kms_key_id.trim().is_empty() {
-                return Err(invalid(
-                    "backend.aws.kms_key_id",
-                    format!("set it (or {})", EnvVars::AWS_KMS_KEY_ID),
-                ));
-            }
-            for (name, table) in [
-                ("verifications_table", &aws.verifications_table),
-                ("keys_table", &aws.keys_table),
-                ("liveness_table", &aws.liveness_table),
-                ("jobs_table", &aws.jobs_table),
-                ("ocr_table", &aws.ocr_table),
-                ("audit_table", &aws.audit_table),
-            ] {
-                if table.trim().is_empty() {
-                    return Err(invalid(format!("backend.aws.{name}"), "must not be empty"));
+            match &aws.ssm_prefix {
+                // the names come from Parameter Store at startup, checked then
+                Some(p) if !p.starts_with('/') => {
+                    return Err(invalid(
+                        "backend.aws.ssm_prefix",
+                        format!("{p:?}: a parameter path starts with /"),
+                    ));
                 }
+                Some(_) => {}
+                None => aws.check_names()?,
             }
         }
         let t = &self.tls;
@@ -366,5 +360,35 @@ impl ServerConfig {
     /// Retention in milliseconds.
     pub fn retention_ms(&self) -> i64 {
         i64::from(self.retention_days) * 86_400_000
+    }
+}
+
+impl super::AwsConfig {
+    /// Every name an AWS deployment needs is set: at load, or after the
+    /// parameters under `ssm_prefix` were applied.
+    pub fn check_names(&self) -> Result<(), ConfigError> {
+        let from = |env: &str| match &self.ssm_prefix {
+            Some(p) => format!("set it (or {env}, or a parameter under {p})"),
+            None => format!("set it (or {env})"),
+        };
+        if self.bucket.trim().is_empty() {
+            return Err(invalid("backend.aws.bucket", from(EnvVars::AWS_BUCKET)));
+        }
+        if self.kms_key_id.trim().is_empty() {
+            return Err(invalid("backend.aws.kms_key_id", from(EnvVars::AWS_KMS_KEY_ID)));
+        }
+        for (name, table) in [
+            ("verifications_table", &self.verifications_table),
+            ("keys_table", &self.keys_table),
+            ("liveness_table", &self.liveness_table),
+            ("jobs_table", &self.jobs_table),
+            ("ocr_table", &self.ocr_table),
+            ("audit_table", &self.audit_table),
+        ] {
+            if table.trim().is_empty() {
+                return Err(invalid(format!("backend.aws.{name}"), "must not be empty"));
+            }
+        }
+        Ok(())
     }
 }

@@ -27,6 +27,10 @@ pub struct HttpScreenerConfig {
     pub url: String,
     /// File holding the API key (`KYC_SCREENING_API_KEY` wins).
     pub api_key_file: Option<std::path::PathBuf>,
+    /// On AWS: the Secrets Manager secret (name or ARN) holding the API key,
+    /// a plain string or a JSON object with `apiKey`; read at startup
+    /// (`KYC_SCREENING_API_KEY` wins, then this, then `api_key_file`).
+    pub api_key_secret: Option<String>,
     /// Per-request timeout in milliseconds.
     pub timeout_ms: u64,
     /// Attempts per screening (retries on 5xx, 429 and timeouts).
@@ -42,6 +46,7 @@ impl Default for HttpScreenerConfig {
         Self {
             url: String::new(),
             api_key_file: None,
+            api_key_secret: None,
             timeout_ms: 10_000,
             attempts: 4,
             retry_base_ms: 200,
