@@ -14,10 +14,7 @@ use lambda_http::{
     http::{Uri, uri::PathAndQuery},
     request::RequestContext,
 };
-use std::{
-    net::{IpAddr, SocketAddr},
-    time::Duration,
-};
+use std::net::{IpAddr, SocketAddr};
 use tower::{ServiceExt, util::MapRequest};
 
 /// What API Gateway says about a request: the client address it saw and
@@ -73,16 +70,7 @@ pub fn service(state: AppState) -> MapRequest<Router, fn(Request) -> Request> {
 /// Serves the API until the environment shuts down; quota counters are
 /// flushed every two seconds while the environment runs.
 pub async fn run(state: AppState) -> Result<(), lambda_http::Error> {
-    let flusher = {
-        let state = state.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(2));
-            loop {
-                tick.tick().await;
-                state.limits.flush(state.clock.now()).await;
-            }
-        })
-    };
+    let flusher = tokio::spawn(kyc_server::limits::run_quota_flusher(state.clone()));
     let served = lambda_http::run(service(state)).await;
     flusher.abort();
     served

@@ -188,6 +188,19 @@ impl Limits {
     }
 }
 
+/// How often [`run_quota_flusher`] writes the usage counters.
+pub const QUOTA_FLUSH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Flushes `state`'s usage counters every [`QUOTA_FLUSH_INTERVAL`] until the
+/// task is dropped (`kyc serve`, and the API function while it runs).
+pub async fn run_quota_flusher(state: crate::AppState) {
+    let mut tick = tokio::time::interval(QUOTA_FLUSH_INTERVAL);
+    loop {
+        tick.tick().await;
+        state.limits.flush(state.clock.now()).await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

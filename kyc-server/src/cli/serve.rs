@@ -101,16 +101,7 @@ pub(crate) async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
 
     let sweeper = tokio::spawn(run_sweeper(state.clone(), sweep_every));
     let worker = tokio::spawn(crate::service::jobs::run_worker(state.clone()));
-    let flusher = {
-        let state = state.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(2));
-            loop {
-                tick.tick().await;
-                state.limits.flush(state.clock.now()).await;
-            }
-        })
-    };
+    let flusher = tokio::spawn(crate::limits::run_quota_flusher(state.clone()));
     let cleaner = local.map(|local| {
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(600));
