@@ -28,8 +28,7 @@ use kyc_server::{
 };
 use std::time::{Duration, SystemTime};
 
-/// The prefix of uploaded documents in the bucket.
-pub const UPLOADS_PREFIX: &str = "kyc-id-uploads/";
+pub use kyc_server_aws::{UPLOADS_PREFIX, upload_of};
 
 /// An event the function must fail so that Lambda retries it.
 #[derive(Debug, thiserror::Error)]
@@ -39,14 +38,6 @@ pub struct RetryableFailures {
     pub failed: usize,
     /// Records in the event.
     pub total: usize,
-}
-
-/// The verification whose document `key` is: `kyc-id-uploads/{id}.jpg`.
-///
-/// Event keys are URL-encoded; ours never need encoding (a UUID and
-/// `.jpg`), so a key that does is not one of ours.
-pub fn upload_of(key: &str) -> Option<VerificationId> {
-    key.strip_prefix(UPLOADS_PREFIX)?.strip_suffix(".jpg")?.parse().ok()
 }
 
 /// What happened to one record.

@@ -86,16 +86,33 @@ pub enum InitError {
     Startup(#[from] StartupError),
 }
 
+/// The largest document upload a function behind API Gateway takes: a
+/// synchronous invocation carries at most 6 MB, and API Gateway hands a
+/// binary body over base64-encoded (4 bytes for 3) inside the event, so
+/// 4 MiB (5.6 MB encoded) leaves room for the rest of the event. A larger
+/// body would be refused by Lambda before the function sees it, with no
+/// typed error; capped here, the client gets `payload_too_large`.
+pub const MAX_UPLOAD_BYTES: u64 = 4 * 1024 * 1024;
+
 /// The server's configuration, read as `kyc serve` reads it
 /// (`KYC_CONFIG`, `KYC_*`, the standard AWS environment; `env` looks
 /// variables up), so one configuration serves the server and every function.
 /// Unlike `kyc serve`, a function writes the CloudWatch metrics (`[log] emf`)
-/// unless `KYC_LOG_EMF` says otherwise: Lambda's stdout is CloudWatch Logs.
+/// unless `KYC_LOG_EMF` says otherwise: Lambda's stdout is CloudWatch Logs;
+/// and uploads are capped at [`MAX_UPLOAD_BYTES`].
 pub fn config(env: impl Fn(&str) -> Option<String>) -> Result<ServerConfig, InitError> {
     let emf_set = env(kyc_server::config::EnvVars::LOG_EMF).is_some();
     let mut config = ServerConfig::load(&Overrides::default(), env).map_err(StartupError::from)?;
     if !emf_set {
         config.log.emf = true;
+    }
+    if config.upload.max_bytes > MAX_UPLOAD_BYTES {
+        tracing::info!(
+            configured = config.upload.max_bytes,
+            cap = MAX_UPLOAD_BYTES,
+            "upload.max_bytes capped to what a Lambda invocation carries"
+        );
+        config.upload.max_bytes = MAX_UPLOAD_BYTES;
     }
     Ok(config)
 }
@@ -165,5 +182,20 @@ mod tests {
         assert!(!config(env(&[("KYC_LOG_EMF", "false")])).unwrap().log.emf);
         let e = config(env(&[("KYC_LOG_EMF_NAMESPACE", "AWS/Lambda")])).unwrap_err().to_string();
         assert!(e.contains("log.emf_namespace"), "{e}");
+    }
+
+    #[test]
+    fn uploads_fit_in_one_invocation() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+        };
+        // the server's 10 MiB default would be refused by Lambda, untyped
+        assert_eq!(config(env(&[])).unwrap().upload.max_bytes, MAX_UPLOAD_BYTES);
+        let asked = config(env(&[("KYC_MAX_UPLOAD_BYTES", "20000000")])).unwrap();
+        assert_eq!(asked.upload.max_bytes, MAX_UPLOAD_BYTES);
+        let smaller = config(env(&[("KYC_MAX_UPLOAD_BYTES", "1000000")])).unwrap();
+        assert_eq!(smaller.upload.max_bytes, 1_000_000);
+        // base64 of the cap plus a generous event envelope stays under 6 MB
+        assert!(MAX_UPLOAD_BYTES.div_ceil(3) * 4 + 256 * 1024 < 6 * 1024 * 1024);
     }
 }

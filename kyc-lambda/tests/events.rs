@@ -229,7 +229,8 @@ async fn notifications_that_are_not_this_deployments_uploads_are_ignored() {
         s3_event("someone-elses-bucket", &key, "ObjectCreated:Put"),
         s3_event(BUCKET, &key, "ObjectRemoved:Delete"),
         s3_event(BUCKET, &format!("kyc-ocr-raw/{id}.json"), "ObjectCreated:Put"),
-        s3_event(BUCKET, &format!("kyc-id-uploads/{id}%2Ejpg"), "ObjectCreated:Put"),
+        // keys come URL-encoded: this one decodes to "{id} .jpg", no upload of ours
+        s3_event(BUCKET, &format!("kyc-id-uploads/{id}%20.jpg"), "ObjectCreated:Put"),
         fixture("s3-object-created.json"),
     ] {
         events::ocr(&state, event).await.unwrap();

@@ -1,4 +1,4 @@
-//! `kyc aws bootstrap`: the bucket, key and tables with the names and
+//! `kyc aws bootstrap`: the bucket, key, tables and dead-letter queues with the names and
 //! settings of the infrastructure template, for development accounts and
 //! the emulator. Idempotent: what exists is left as it is.
 
@@ -10,9 +10,14 @@ use aws_sdk_dynamodb::types::{
     TimeToLiveSpecification,
 };
 use aws_sdk_s3::types::{
-    BucketVersioningStatus, ServerSideEncryption, ServerSideEncryptionByDefault,
-    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, VersioningConfiguration,
+    BucketVersioningStatus, PublicAccessBlockConfiguration, ServerSideEncryption,
+    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+    VersioningConfiguration,
 };
+use aws_sdk_sqs::types::QueueAttributeName;
+
+/// How long the dead-letter queues keep a message: 14 days, the SQS maximum.
+pub(crate) const DLQ_RETENTION_SECS: u32 = 14 * 24 * 3600;
 
 /// What bootstrap did, resource by resource.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -47,6 +52,40 @@ fn attr(name: &str, t: ScalarAttributeType) -> Result<AttributeDefinition, Boots
 
 fn key(name: &str, t: KeyType) -> Result<KeySchemaElement, BootstrapError> {
     KeySchemaElement::builder().attribute_name(name).key_type(t).build().map_err(|e| fail(name, e))
+}
+
+async fn ttl_on_expires_at(
+    db: &aws_sdk_dynamodb::Client,
+    table: &str,
+) -> Result<(), BootstrapError> {
+    let ttl = TimeToLiveSpecification::builder()
+        .enabled(true)
+        .attribute_name("expiresAt")
+        .build()
+        .map_err(|e| fail(table, e))?;
+    db.update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(ttl)
+        .send()
+        .await
+        .map_err(|e| fail(table, e))?;
+    Ok(())
+}
+
+/// The secondary index a `pk`/`sk` table needs: name, partition and sort
+/// attributes, projection.
+pub(crate) fn index_of(
+    settings: &AwsSettings,
+    table: &str,
+) -> Option<(&'static str, &'static str, &'static str, ProjectionType)> {
+    use crate::dynamo::{BY_DUE, BY_EXPIRY, DUE_SHARD, EXPIRY_SHARD};
+    if table == settings.verifications_table {
+        Some((BY_EXPIRY, EXPIRY_SHARD, "expiresAtMs", ProjectionType::KeysOnly))
+    } else if table == settings.jobs_table {
+        Some((BY_DUE, DUE_SHARD, "runAt", ProjectionType::All))
+    } else {
+        None
+    }
 }
 
 /// Creates what `settings` names and is missing; returns the settings with
@@ -91,7 +130,7 @@ pub async fn bootstrap(
         }
     }
 
-    // the bucket: versioned, SSE-KMS by default
+    // the bucket: versioned, SSE-KMS by default, no public access
     let s3 = settings.s3_client(sdk);
     let bucket = settings.bucket.clone();
     if s3.head_bucket().bucket(&bucket).send().await.is_ok() {
@@ -126,6 +165,19 @@ pub async fn bootstrap(
             .send()
             .await
             .map_err(|e| fail(&bucket, e))?;
+        s3.put_public_access_block()
+            .bucket(&bucket)
+            .public_access_block_configuration(
+                PublicAccessBlockConfiguration::builder()
+                    .block_public_acls(true)
+                    .ignore_public_acls(true)
+                    .block_public_policy(true)
+                    .restrict_public_buckets(true)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| fail(&bucket, e))?;
         report.created.push(format!("s3 {bucket}"));
     }
 
@@ -142,16 +194,34 @@ pub async fn bootstrap(
             report.existing.push(format!("dynamodb {table}"));
             continue;
         }
-        db.create_table()
+        let mut create = db
+            .create_table()
             .table_name(table.as_str())
             .billing_mode(BillingMode::PayPerRequest)
             .attribute_definitions(attr("pk", ScalarAttributeType::S)?)
             .attribute_definitions(attr("sk", ScalarAttributeType::S)?)
             .key_schema(key("pk", KeyType::Hash)?)
-            .key_schema(key("sk", KeyType::Range)?)
-            .send()
-            .await
-            .map_err(|e| fail(table, e))?;
+            .key_schema(key("sk", KeyType::Range)?);
+        // the sparse indexes that replace scans: expired records, due jobs
+        if let Some((index, shard, sort, projection)) = index_of(&settings, table.as_str()) {
+            create = create
+                .attribute_definitions(attr(shard, ScalarAttributeType::S)?)
+                .attribute_definitions(attr(sort, ScalarAttributeType::N)?)
+                .global_secondary_indexes(
+                    GlobalSecondaryIndex::builder()
+                        .index_name(index)
+                        .key_schema(key(shard, KeyType::Hash)?)
+                        .key_schema(key(sort, KeyType::Range)?)
+                        .projection(Projection::builder().projection_type(projection).build())
+                        .build()
+                        .map_err(|e| fail(table, e))?,
+                );
+        }
+        create.send().await.map_err(|e| fail(table, e))?;
+        if *table == settings.verifications_table {
+            // TTL backs the retention sweep up (a week after expiry)
+            ttl_on_expires_at(&db, table).await?;
+        }
         report.created.push(format!("dynamodb {table}"));
     }
     let audit = settings.audit_table.clone();
@@ -197,18 +267,29 @@ pub async fn bootstrap(
             .send()
             .await
             .map_err(|e| fail(&ocr, e))?;
-        let ttl = TimeToLiveSpecification::builder()
-            .enabled(true)
-            .attribute_name("expiresAt")
-            .build()
-            .map_err(|e| fail(&ocr, e))?;
-        db.update_time_to_live()
-            .table_name(&ocr)
-            .time_to_live_specification(ttl)
+        ttl_on_expires_at(&db, &ocr).await?;
+        report.created.push(format!("dynamodb {ocr}"));
+    }
+
+    // the functions' dead-letter queues: messages kept 14 days (the SQS maximum)
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    for queue in &settings.dead_letter_queues {
+        if queue.starts_with("https://") || queue.starts_with("http://") {
+            // a URL names a queue made elsewhere; `kyc aws check` looks at it
+            continue;
+        }
+        if sqs.get_queue_url().queue_name(queue).send().await.is_ok() {
+            report.existing.push(format!("sqs {queue}"));
+            continue;
+        }
+        sqs.create_queue()
+            .queue_name(queue)
+            .attributes(QueueAttributeName::MessageRetentionPeriod, DLQ_RETENTION_SECS.to_string())
+            .attributes(QueueAttributeName::SqsManagedSseEnabled, "true")
             .send()
             .await
-            .map_err(|e| fail(&ocr, e))?;
-        report.created.push(format!("dynamodb {ocr}"));
+            .map_err(|e| fail(queue, e))?;
+        report.created.push(format!("sqs {queue}"));
     }
     Ok((settings, report))
 }

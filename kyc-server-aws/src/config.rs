@@ -30,6 +30,9 @@ pub struct AwsSettings {
     pub verifications_table: String,
     /// The job queue (`KycJobs`: `pk` S + `sk` S).
     pub jobs_table: String,
+    /// The SQS dead-letter queues of the Lambda functions (names or URLs),
+    /// which `kyc jobs dlq` reads besides the job queue's own dead letters.
+    pub dead_letter_queues: Vec<String>,
     /// An endpoint for every service (an emulator); `None` = AWS, or
     /// `AWS_ENDPOINT_URL` when it is set.
     pub endpoint_url: Option<String>,
@@ -55,6 +58,7 @@ impl Default for AwsSettings {
             liveness_table: "KycLiveness".into(),
             verifications_table: "KycVerifications".into(),
             jobs_table: "KycJobs".into(),
+            dead_letter_queues: vec!["kyc-ocr-dlq".into(), "kyc-screening-dlq".into()],
             endpoint_url: None,
             s3_path_style: None,
             operation_timeout: Duration::from_secs(20),

@@ -93,6 +93,22 @@ where
     }
 }
 
+/// A failed call in one line: the service's code and message, or the
+/// transport failure with its causes.
+pub(crate) fn brief<E>(e: &SdkError<E, HttpResponse>) -> String
+where
+    E: ProvideErrorMetadata + StdError + 'static,
+{
+    match e {
+        SdkError::ServiceError(se) => format!(
+            "{} ({})",
+            se.err().code().unwrap_or("error"),
+            se.err().message().unwrap_or("no message")
+        ),
+        other => aws_sdk_s3::error::DisplayErrorContext(other).to_string(),
+    }
+}
+
 /// The error code of a service error, if it is one.
 pub(crate) fn service_code<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> Option<&str> {
     match e {

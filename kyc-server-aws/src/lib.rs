@@ -10,7 +10,7 @@
 //! | [`OcrDataStore`](kyc_backend::OcrDataStore) | [`DynamoOcrDataStore`]: `KycOcrData`, TTL on `expiresAt`, the reading sealed |
 //! | [`KeyStore`](kyc_backend::KeyStore) | [`DynamoKeyStore`]: `KycKeys`, usage as atomic `ADD` counters |
 //! | [`LivenessStore`](kyc_backend::LivenessStore) | [`DynamoLivenessStore`]: `KycLiveness`, sessions, frames and their index entries in one transaction each |
-//! | [`JobQueue`](kyc_backend::JobQueue) | [`DynamoJobQueue`]: `KycJobs`, leases by conditional update, completion fenced by the lease token |
+//! | [`JobQueue`](kyc_backend::JobQueue) | [`DynamoJobQueue`]: `KycJobs`, leases by conditional update, completion fenced by the lease token; [`SqsDeadLetters`]: the Lambda functions' SQS dead-letter queues |
 //!
 //! | [`VerificationStore`](kyc_backend::VerificationStore) | [`DynamoVerificationStore`]: `KycVerifications`, idempotency claims and the outbox in one transaction |
 //!
@@ -36,7 +36,9 @@
 //! ```
 
 mod bootstrap;
+mod check;
 mod config;
+mod dlq;
 mod dynamo;
 mod error;
 mod params;
@@ -47,7 +49,9 @@ pub mod testing;
 mod textract;
 
 pub use bootstrap::{BootstrapError, BootstrapReport, bootstrap};
+pub use check::{CheckReport, Finding, check};
 pub use config::AwsSettings;
+pub use dlq::{DeadEvent, DeadEventSource, SqsDeadLetters, UPLOADS_PREFIX, classify, upload_of};
 pub use dynamo::{
     DynamoAuditLog, DynamoJobQueue, DynamoKeyStore, DynamoLivenessStore, DynamoOcrDataStore,
     DynamoVerificationStore,

@@ -101,13 +101,17 @@ impl Moto {
             liveness_table: format!("KycLiveness-{suffix}"),
             jobs_table: format!("KycJobs-{suffix}"),
             verifications_table: format!("KycVerifications-{suffix}"),
+            dead_letter_queues: vec![
+                format!("kyc-test-ocr-dlq-{suffix}"),
+                format!("kyc-test-screening-dlq-{suffix}"),
+            ],
             ..AwsSettings::default()
         };
         let sdk = self.sdk(&settings).await;
         let (settings, report) = crate::bootstrap(&sdk, &settings).await.unwrap();
-        assert_eq!(report.created.len(), 8, "{report:?}");
+        assert_eq!(report.created.len(), 10, "{report:?}");
         let (_, again) = crate::bootstrap(&sdk, &settings).await.unwrap();
-        assert_eq!((again.created.len(), again.existing.len()), (0, 8), "bootstrap is idempotent");
+        assert_eq!((again.created.len(), again.existing.len()), (0, 10), "bootstrap is idempotent");
         (sdk, settings)
     }
 }

@@ -76,6 +76,30 @@ async fn names_from_parameter_store_and_the_screening_key_from_secrets_manager()
     assert_eq!(state.config.backend.aws.jobs_table, settings.jobs_table);
     assert!(state.screener.name().starts_with("http"), "{}", state.screener.name());
 
+    // the master key from Secrets Manager instead of the environment
+    let master = format!("kyc/test/{}/master", settings.bucket);
+    secrets
+        .create_secret()
+        .name(&master)
+        .secret_string(format!(r#"{{"masterKey":"{MASTER}"}}"#))
+        .send()
+        .await
+        .unwrap();
+    let by_secret = |n: &str| (n == "KYC_MASTER_KEY_SECRET").then(|| master.clone());
+    let from_secret = AppState::aws_with_sdk(config.clone(), &sdk, by_secret).await.unwrap();
+    assert_eq!(AppState::aws_master_key(&sdk, by_secret).await.unwrap().as_deref(), Some(MASTER));
+    drop(from_secret);
+    let none = |n: &str| (n == "KYC_MASTER_KEY_SECRET").then(|| "kyc/no-master".to_owned());
+    let e = AppState::aws_with_sdk(config.clone(), &sdk, none).await.map(|_| ()).unwrap_err();
+    let e = e.to_string();
+    assert!(e.contains("KYC_MASTER_KEY_SECRET") && e.contains("kyc/no-master"), "{e}");
+    let e = AppState::aws_with_sdk(config.clone(), &sdk, |_: &str| None)
+        .await
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("KYC_MASTER_KEY") && e.contains("KYC_MASTER_KEY_SECRET"), "{e}");
+
     // the secret missing: startup fails and says which
     let mut broken = config.clone();
     broken.screening.http.api_key_secret = Some("kyc/none".into());

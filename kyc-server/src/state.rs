@@ -472,10 +472,34 @@ mod aws_state {
             #[cfg(not(feature = "http-client"))]
             let secret = None;
             let key = from_env.or(secret);
+            let master = Self::aws_master_key(sdk, &env).await?;
             Self::aws(config, sdk, |name| match name {
                 EnvVars::SCREENING_API_KEY => key.clone(),
+                EnvVars::MASTER_KEY => master.clone(),
                 other => env(other),
             })
+        }
+
+        /// The master key of an AWS deployment: `KYC_MASTER_KEY`, else the
+        /// member `masterKey` (or the whole string) of the Secrets Manager
+        /// secret `KYC_MASTER_KEY_SECRET` names, read once at startup (a
+        /// rotated secret takes effect on the next start; the chain key and
+        /// the client-token key derive from it, so every instance must read
+        /// the same version). `None` when neither is set.
+        pub async fn aws_master_key(
+            sdk: &aws_config::SdkConfig,
+            env: impl Fn(&str) -> Option<String>,
+        ) -> Result<Option<String>, StartupError> {
+            use crate::config::EnvVars;
+            let set = |n: &str| env(n).filter(|v| !v.trim().is_empty());
+            if let Some(key) = set(EnvVars::MASTER_KEY) {
+                return Ok(Some(key));
+            }
+            let Some(id) = set(EnvVars::MASTER_KEY_SECRET) else { return Ok(None) };
+            kyc_server_aws::secret(sdk, id.trim(), "masterKey")
+                .await
+                .map(Some)
+                .map_err(|e| StartupError::Aws(format!("{}: {e}", EnvVars::MASTER_KEY_SECRET)))
         }
 
         /// The keys of an AWS deployment: derived from `KYC_MASTER_KEY` alone
@@ -485,8 +509,10 @@ mod aws_state {
             let master =
                 env(EnvVars::MASTER_KEY).filter(|k| !k.trim().is_empty()).ok_or_else(|| {
                     StartupError::Aws(format!(
-                        "{} is required with backend.kind = \"aws\" (every instance must share it)",
-                        EnvVars::MASTER_KEY
+                        "{} (or {}, a Secrets Manager secret holding it) is required with \
+                         backend.kind = \"aws\" (every instance must share it)",
+                        EnvVars::MASTER_KEY,
+                        EnvVars::MASTER_KEY_SECRET
                     ))
                 })?;
             Ok(Keyring::ephemeral(MasterKey::from_base64(&master)?))
@@ -504,6 +530,7 @@ mod aws_state {
                 liveness_table: a.liveness_table.clone(),
                 verifications_table: a.verifications_table.clone(),
                 jobs_table: a.jobs_table.clone(),
+                dead_letter_queues: a.dead_letter_queues.clone(),
                 ..AwsSettings::default()
             }
         }

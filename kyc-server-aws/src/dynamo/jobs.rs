@@ -9,8 +9,12 @@
 //! job get one winner. Completing, retrying and dead-lettering are
 //! conditional on the lease token, so a worker whose lease expired (and
 //! whose job another worker now holds) cannot finish it — the fencing SQS
-//! does not have. Finding due jobs is a consistent scan of the table, which
-//! holds only pending and dead jobs (completed ones are deleted).
+//! does not have. Due jobs are found through the sparse `byDue` index
+//! (`dueShard` + `runAt`; only pending jobs carry `dueShard`), filtered on
+//! `leaseUntil`: a query of what is due, not a scan. The index is eventually
+//! consistent, and the conditional lease is what decides. The operator's
+//! listings (`dead_letters`, `stats`) scan: the table holds only pending and
+//! dead jobs (completed ones are deleted).
 
 use super::{CREATE, Item, Table, key, n, num, put_tx, s, text};
 use crate::error::store_error;
@@ -22,6 +26,11 @@ use kyc_core::Timestamp;
 
 const PENDING: &str = "pending";
 const DEAD: &str = "dead";
+/// The index of pending jobs by due time.
+pub(crate) const BY_DUE: &str = "byDue";
+/// Its partition attribute (on pending jobs only), and the one value it has.
+pub(crate) const DUE_SHARD: &str = "dueShard";
+const DUE_SHARD_VALUE: &str = "p";
 
 /// [`JobQueue`] on DynamoDB.
 #[derive(Debug, Clone)]
@@ -49,6 +58,7 @@ pub(crate) fn enqueue_items(
     item.insert("leaseToken".into(), s(""));
     item.insert("leaseUntil".into(), n(0));
     item.insert("state".into(), s(PENDING));
+    item.insert(DUE_SHARD.into(), s(DUE_SHARD_VALUE));
     if let Some(k) = &job.dedupe_key {
         item.insert("dedupeKey".into(), s(k.clone()));
     }
@@ -144,18 +154,20 @@ impl JobQueue for DynamoJobQueue {
         limit: usize,
     ) -> Result<Vec<Job>, StoreError> {
         let now_ms = now.unix_millis();
-        let mut due: Vec<Item> = self
+        let q = self
             .t
-            .scan_kind("job")
-            .await?
-            .into_iter()
-            .filter(|i| {
-                text(i, "state") == Some(PENDING)
-                    && num(i, "runAt").is_some_and(|r| r <= now_ms)
-                    && num(i, "leaseUntil").is_some_and(|l| l <= now_ms)
-            })
-            .collect();
-        due.sort_by_key(|i| num(i, "runAt"));
+            .db
+            .query()
+            .table_name(&self.t.name)
+            .index_name(BY_DUE)
+            .key_condition_expression("#shard = :shard AND runAt <= :now")
+            .filter_expression("leaseUntil <= :now")
+            .expression_attribute_names("#shard", DUE_SHARD)
+            .expression_attribute_values(":shard", s(DUE_SHARD_VALUE))
+            .expression_attribute_values(":now", n(now_ms))
+            .scan_index_forward(true);
+        // a few more than asked: another worker may take some first
+        let due = super::query_items(q, Some(limit.saturating_mul(2).max(1))).await?;
         let mut out = Vec::new();
         for item in due {
             if out.len() >= limit {
@@ -231,7 +243,7 @@ impl JobQueue for DynamoJobQueue {
         let u = self
             .fenced(
                 job,
-                "SET #st = :dead, failedAt = :now, leaseUntil = :zero, leaseToken = :none, lastError = :e",
+                "SET #st = :dead, failedAt = :now, leaseUntil = :zero, leaseToken = :none, lastError = :e REMOVE dueShard",
             )
             .expression_attribute_values(":dead", s(DEAD))
             .expression_attribute_values(":now", n(now.unix_millis()))
@@ -281,7 +293,7 @@ impl JobQueue for DynamoJobQueue {
             .update_item()
             .table_name(&self.t.name)
             .set_key(Some(key(&format!("j#{id}"), "job")))
-            .update_expression("SET #st = :pending, runAt = :now, attempts = :zero, leaseUntil = :zero, leaseToken = :none")
+            .update_expression("SET #st = :pending, runAt = :now, attempts = :zero, leaseUntil = :zero, leaseToken = :none, dueShard = :shard")
             .condition_expression("#st = :dead")
             .expression_attribute_names("#st", "state")
             .expression_attribute_values(":pending", s(PENDING))
@@ -289,6 +301,7 @@ impl JobQueue for DynamoJobQueue {
             .expression_attribute_values(":now", n(now.unix_millis()))
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":none", s(""))
+            .expression_attribute_values(":shard", s(DUE_SHARD_VALUE))
             .send()
             .await
             .map_err(store_error);

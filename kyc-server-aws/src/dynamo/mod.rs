@@ -12,10 +12,12 @@ mod verifications;
 
 pub use audit::DynamoAuditLog;
 pub use jobs::DynamoJobQueue;
+pub(crate) use jobs::{BY_DUE, DUE_SHARD};
 pub use keys::DynamoKeyStore;
 pub use liveness::DynamoLivenessStore;
 pub use ocr::DynamoOcrDataStore;
 pub use verifications::DynamoVerificationStore;
+pub(crate) use verifications::{BY_EXPIRY, EXPIRY_SHARD};
 
 use crate::error::store_error;
 use aws_sdk_dynamodb::{

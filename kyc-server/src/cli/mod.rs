@@ -5,6 +5,7 @@
 mod audit;
 #[cfg(feature = "aws")]
 mod aws;
+mod dead_events;
 #[cfg(feature = "ocr-onnx")]
 mod document;
 #[cfg(feature = "face-onnx")]

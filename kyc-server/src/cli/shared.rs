@@ -89,7 +89,7 @@ pub(crate) async fn job_queue(
         }
         #[cfg(feature = "aws")]
         crate::config::BackendKind::Aws => {
-            let (s, sdk) = aws_sdk(config).await;
+            let (s, sdk) = aws_sdk(config).await?;
             Arc::new(kyc_server_aws::DynamoJobQueue::new(&sdk, &s.jobs_table))
         }
         #[cfg(not(feature = "aws"))]
@@ -107,7 +107,7 @@ pub(crate) async fn key_store(
         }
         #[cfg(feature = "aws")]
         crate::config::BackendKind::Aws => {
-            let (s, sdk) = aws_sdk(config).await;
+            let (s, sdk) = aws_sdk(config).await?;
             Arc::new(kyc_server_aws::DynamoKeyStore::new(&sdk, &s.keys_table))
         }
         #[cfg(not(feature = "aws"))]
@@ -129,8 +129,13 @@ pub(crate) async fn audit_log(
         }
         #[cfg(feature = "aws")]
         crate::config::BackendKind::Aws => {
-            let key = audit_chain_key(&crate::AppState::aws_keyring(env_lookup)?);
-            let (s, sdk) = aws_sdk(config).await;
+            let (s, sdk) = aws_sdk(config).await?;
+            let master = crate::AppState::aws_master_key(&sdk, env_lookup).await?;
+            let env = |n: &str| match n {
+                crate::config::EnvVars::MASTER_KEY => master.clone(),
+                other => env_lookup(other),
+            };
+            let key = audit_chain_key(&crate::AppState::aws_keyring(env)?);
             (Arc::new(kyc_server_aws::DynamoAuditLog::new(&sdk, &s.audit_table, key.clone())), key)
         }
         #[cfg(not(feature = "aws"))]
@@ -138,12 +143,23 @@ pub(crate) async fn audit_log(
     })
 }
 
-/// The deployment's AWS settings and the SDK configuration for them.
+/// The deployment's AWS settings (with the names under
+/// `backend.aws.ssm_prefix` read from Parameter Store, as `kyc serve` reads
+/// them) and the SDK configuration for them.
 #[cfg(feature = "aws")]
-async fn aws_sdk(config: &ServerConfig) -> (kyc_server_aws::AwsSettings, aws_config::SdkConfig) {
-    let settings = crate::AppState::aws_settings(config);
-    let sdk = settings.sdk_config().await;
-    (settings, sdk)
+pub(super) async fn aws_sdk(
+    config: &ServerConfig,
+) -> anyhow::Result<(kyc_server_aws::AwsSettings, aws_config::SdkConfig)> {
+    let sdk = crate::AppState::aws_settings(config).sdk_config().await;
+    let mut aws = config.backend.aws.clone();
+    if let Some(prefix) = &aws.ssm_prefix {
+        let params = kyc_server_aws::parameters(&sdk, prefix).await.map_err(anyhow::Error::msg)?;
+        aws.apply_parameters(&params);
+        aws.check_names()?;
+    }
+    let mut resolved = config.clone();
+    resolved.backend.aws = aws;
+    Ok((crate::AppState::aws_settings(&resolved), sdk))
 }
 
 #[cfg(not(feature = "aws"))]

@@ -45,6 +45,10 @@ pub struct AwsConfig {
     pub ocr_table: String,
     /// The audit log.
     pub audit_table: String,
+    /// The SQS dead-letter queues of the Lambda functions, names or URLs
+    /// (`KYC_AWS_DEAD_LETTER_QUEUES`, comma-separated): `kyc jobs dlq` lists
+    /// and retries their messages beside the job queue's dead letters.
+    pub dead_letter_queues: Vec<String>,
     /// The face engine: `local` (default; the bundled models, no per-call
     /// cost) or `rekognition` (`KYC_AWS_FACE_ENGINE`).
     pub face_engine: AwsFaceEngine,
@@ -52,8 +56,9 @@ pub struct AwsConfig {
     /// (`KYC_AWS_DOCUMENT_READER`).
     pub document_reader: AwsDocumentReader,
     /// An SSM Parameter Store path (`/kyc/prod`) whose parameters `bucket`,
-    /// `kms-key-id` and `{audit,ocr,keys,liveness,verifications,jobs}-table`
-    /// replace the settings above at startup (`KYC_AWS_SSM_PREFIX`).
+    /// `kms-key-id`, `{audit,ocr,keys,liveness,verifications,jobs}-table` and
+    /// `dead-letter-queues` (comma-separated) replace the settings above at
+    /// startup (`KYC_AWS_SSM_PREFIX`).
     pub ssm_prefix: Option<String>,
 }
 
@@ -66,6 +71,11 @@ impl AwsConfig {
     ) -> usize {
         let mut taken = 0;
         for (name, value) in params {
+            if name == "dead-letter-queues" {
+                self.dead_letter_queues = comma_list(value);
+                taken += 1;
+                continue;
+            }
             let field = match name.as_str() {
                 "bucket" => &mut self.bucket,
                 "kms-key-id" => &mut self.kms_key_id,
@@ -82,6 +92,11 @@ impl AwsConfig {
         }
         taken
     }
+}
+
+/// `a, b,,c` → `["a", "b", "c"]`.
+pub(crate) fn comma_list(v: &str) -> Vec<String> {
+    v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }
 
 /// `backend.aws.face_engine`.
@@ -117,6 +132,7 @@ impl Default for AwsConfig {
             jobs_table: "KycJobs".into(),
             ocr_table: "KycOcrData".into(),
             audit_table: "KycAuditLog".into(),
+            dead_letter_queues: vec!["kyc-ocr-dlq".into(), "kyc-screening-dlq".into()],
             face_engine: AwsFaceEngine::Local,
             document_reader: AwsDocumentReader::Local,
             ssm_prefix: None,

@@ -24,6 +24,9 @@ impl EnvVars {
     pub const LOG_EMF_ENVIRONMENT: &'static str = "KYC_LOG_EMF_ENVIRONMENT";
     /// The master key, base64 of 32 bytes. Overrides `master_key_file`. Never put it in the file.
     pub const MASTER_KEY: &'static str = "KYC_MASTER_KEY";
+    /// On AWS: the Secrets Manager secret (name or ARN) holding the master key
+    /// (a plain base64 string, or JSON with `masterKey`), when `KYC_MASTER_KEY` is not set.
+    pub const MASTER_KEY_SECRET: &'static str = "KYC_MASTER_KEY_SECRET";
     /// The previous master key during a rotation, base64 (`previous_master_key_file` otherwise).
     pub const PREVIOUS_MASTER_KEY: &'static str = "KYC_PREVIOUS_MASTER_KEY";
     /// `retention_days`: how long a verification and its data are kept.
@@ -58,6 +61,8 @@ impl EnvVars {
     pub const AWS_FACE_ENGINE: &'static str = "KYC_AWS_FACE_ENGINE";
     /// `backend.aws.document_reader`: `local` or `textract`.
     pub const AWS_DOCUMENT_READER: &'static str = "KYC_AWS_DOCUMENT_READER";
+    /// `backend.aws.dead_letter_queues`: the Lambda functions' SQS dead-letter queues, comma-separated.
+    pub const AWS_DEAD_LETTER_QUEUES: &'static str = "KYC_AWS_DEAD_LETTER_QUEUES";
     /// `backend.aws.ssm_prefix`: the SSM Parameter Store path of the deployment's names.
     pub const AWS_SSM_PREFIX: &'static str = "KYC_AWS_SSM_PREFIX";
     /// `screening.http.api_key_secret`: the Secrets Manager secret holding the provider's key.
@@ -81,6 +86,7 @@ impl EnvVars {
         Self::LOG_EMF_NAMESPACE,
         Self::LOG_EMF_ENVIRONMENT,
         Self::MASTER_KEY,
+        Self::MASTER_KEY_SECRET,
         Self::PREVIOUS_MASTER_KEY,
         Self::RETENTION_DAYS,
         Self::CLIENT_TOKEN_TTL_SECS,
@@ -99,6 +105,7 @@ impl EnvVars {
         Self::AWS_FACE_ENGINE,
         Self::AWS_DOCUMENT_READER,
         Self::AWS_SSM_PREFIX,
+        Self::AWS_DEAD_LETTER_QUEUES,
         Self::SCREENING_API_KEY_SECRET,
         Self::DANGER_ALLOW_PLAIN_HTTP,
         Self::DANGER_FIXED_CHALLENGE,

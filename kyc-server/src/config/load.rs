@@ -143,8 +143,7 @@ impl ServerConfig {
             self.rate_limit.daily_quota = parse_env(EnvVars::DAILY_QUOTA, &v)?;
         }
         if let Some(v) = get(EnvVars::CORS_ORIGINS) {
-            self.cors.allowed_origins =
-                v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+            self.cors.allowed_origins = super::backend::comma_list(&v);
         }
         if let Some(v) = get(EnvVars::MAX_UPLOAD_BYTES) {
             self.upload.max_bytes = parse_env(EnvVars::MAX_UPLOAD_BYTES, &v)?;
@@ -171,6 +170,9 @@ impl ServerConfig {
         if let Some(v) = get(EnvVars::AWS_FACE_ENGINE) {
             self.backend.aws.face_engine =
                 parse_choice(EnvVars::AWS_FACE_ENGINE, &v, "local or rekognition")?;
+        }
+        if let Some(v) = get(EnvVars::AWS_DEAD_LETTER_QUEUES) {
+            self.backend.aws.dead_letter_queues = super::backend::comma_list(&v);
         }
         if let Some(v) = get(EnvVars::AWS_SSM_PREFIX) {
             self.backend.aws.ssm_prefix = Some(v.trim().to_owned());
@@ -387,6 +389,20 @@ impl super::AwsConfig {
         ] {
             if table.trim().is_empty() {
                 return Err(invalid(format!("backend.aws.{name}"), "must not be empty"));
+            }
+        }
+        for q in &self.dead_letter_queues {
+            let url = q.starts_with("https://") || q.starts_with("http://");
+            let name_ok = (1..=80).contains(&q.len())
+                && q.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if !url && !name_ok {
+                return Err(invalid(
+                    "backend.aws.dead_letter_queues",
+                    format!(
+                        "{q:?} is neither a queue URL nor an SQS queue name \
+                         (1 to 80 letters, digits, - and _)"
+                    ),
+                ));
             }
         }
         Ok(())

@@ -106,6 +106,32 @@ fn the_aws_backend_is_checked_at_startup() {
         .unwrap();
         assert_eq!(c.backend.aws.face_engine, crate::config::AwsFaceEngine::Rekognition);
         assert_eq!(c.backend.aws.document_reader, crate::config::AwsDocumentReader::Textract);
+        // the dead-letter queues: names or URLs, comma-separated, each checked
+        let aws = [("KYC_BACKEND", "aws"), ("KYC_AWS_BUCKET", "b"), ("KYC_AWS_KMS_KEY_ID", "k")];
+        assert_eq!(
+            load(&aws).unwrap().backend.aws.dead_letter_queues,
+            ["kyc-ocr-dlq", "kyc-screening-dlq"]
+        );
+        let queues = [aws.as_slice(), &[(
+            "KYC_AWS_DEAD_LETTER_QUEUES",
+            " kyc-prod-ocr-dlq, https://sqs.eu-west-1.amazonaws.com/123456789012/kyc-prod-screening-dlq ,",
+        )]]
+        .concat();
+        assert_eq!(
+            load(&queues).unwrap().backend.aws.dead_letter_queues,
+            [
+                "kyc-prod-ocr-dlq",
+                "https://sqs.eu-west-1.amazonaws.com/123456789012/kyc-prod-screening-dlq"
+            ]
+        );
+        let bad = [aws.as_slice(), &[("KYC_AWS_DEAD_LETTER_QUEUES", "kyc dlq")]].concat();
+        let e = msg(&bad);
+        assert!(e.contains("backend.aws.dead_letter_queues") && e.contains("\"kyc dlq\""), "{e}");
+        // and from Parameter Store
+        let mut a = AwsConfig::default();
+        let params = [("dead-letter-queues".to_owned(), "a-dlq,b-dlq".to_owned())].into();
+        assert_eq!(a.apply_parameters(&params), 1);
+        assert_eq!(a.dead_letter_queues, ["a-dlq", "b-dlq"]);
     } else {
         assert!(msg(&[("KYC_BACKEND", "aws")]).contains("`aws` feature"));
     }

@@ -37,7 +37,8 @@ async fn kyc_serve_on_aws_against_the_emulator() {
         format!(
             "[backend]\nkind = \"aws\"\n[backend.aws]\nbucket = \"{}\"\nkms_key_id = \"{}\"\n\
              verifications_table = \"{}\"\nkeys_table = \"{}\"\nliveness_table = \"{}\"\n\
-             jobs_table = \"{}\"\nocr_table = \"{}\"\naudit_table = \"{}\"\n",
+             jobs_table = \"{}\"\nocr_table = \"{}\"\naudit_table = \"{}\"\n\
+             dead_letter_queues = [\"{}\", \"{}\"]\n",
             s.bucket,
             s.kms_key_id,
             s.verifications_table,
@@ -45,7 +46,9 @@ async fn kyc_serve_on_aws_against_the_emulator() {
             s.liveness_table,
             s.jobs_table,
             s.ocr_table,
-            s.audit_table
+            s.audit_table,
+            s.dead_letter_queues[0],
+            s.dead_letter_queues[1],
         ),
     )
     .unwrap();
@@ -53,7 +56,10 @@ async fn kyc_serve_on_aws_against_the_emulator() {
     let boot = on_aws(dir.path(), &moto, &["aws", "bootstrap", "--json"]).output().unwrap();
     let boot = json(&boot);
     assert_eq!(boot["created"], serde_json::json!([]), "everything exists already: {boot}");
-    assert_eq!(boot["existing"].as_array().map(Vec::len), Some(8), "{boot}");
+    assert_eq!(boot["existing"].as_array().map(Vec::len), Some(10), "{boot}");
+    let checked = on_aws(dir.path(), &moto, &["aws", "check", "--json"]).output().unwrap();
+    assert_eq!(checked.status.code(), Some(0), "{}", String::from_utf8_lossy(&checked.stdout));
+    assert_eq!(json(&checked)["findings"], serde_json::json!([]));
 
     let key = json(
         &on_aws(dir.path(), &moto, &["keys", "create", "--kind", "secret", "--json"])
@@ -108,13 +114,24 @@ async fn kyc_serve_on_aws_against_the_emulator() {
             .await
             .unwrap();
         let timeline = v["timeline"].as_array().cloned().unwrap_or_default();
-        if timeline.iter().any(|e| e["step"] == "document_read") {
+        let done = |step: &str| timeline.iter().any(|e| e["step"] == step);
+        // the reading's screening job follows it through the same queue
+        if done("document_read") && done("screening") {
             read = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    assert!(read, "the document was read on the AWS backends");
+    assert!(read, "the document was read and screened on the AWS backends");
+    let s3 = s.s3_client(&sdk);
+    let head = s3
+        .head_object()
+        .bucket(&s.bucket)
+        .key(format!("kyc-id-uploads/{id}.jpg"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.server_side_encryption().map(|e| e.as_str()), Some("aws:kms"));
     let db = aws_sdk_dynamodb::Client::new(&sdk);
     let reading = db
         .get_item()
@@ -132,7 +149,6 @@ async fn kyc_serve_on_aws_against_the_emulator() {
         .await
         .unwrap();
     assert!(gone.status().is_success(), "{}", gone.status());
-    let s3 = s.s3_client(&sdk);
     let left = s3.list_object_versions().bucket(&s.bucket).send().await.unwrap();
     let mine = left.versions().iter().filter(|v| v.key().is_some_and(|k| k.contains(&id))).count();
     assert_eq!(mine, 0, "no object version of the erased verification");
@@ -149,7 +165,47 @@ async fn kyc_serve_on_aws_against_the_emulator() {
     assert_eq!(head["seq"], audit["records"]);
     let dlq =
         json(&on_aws(dir.path(), &moto, &["jobs", "dlq", "list", "--json"]).output().unwrap());
-    assert_eq!(dlq, serde_json::json!([]));
+    assert_eq!(dlq, serde_json::json!({"jobs": [], "events": []}));
+
+    // the OCR function gave up on an upload (its redrive sent the S3
+    // notification to its DLQ), and a message nobody can place
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let ocr_dlq = sqs.get_queue_url().queue_name(&s.dead_letter_queues[0]).send().await.unwrap();
+    let ocr_dlq = ocr_dlq.queue_url().unwrap();
+    let notification = serde_json::json!({"Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+        "s3": {"bucket": {"name": s.bucket}, "object": {"key": format!("kyc-id-uploads/{id}.jpg")}}
+    }]});
+    sqs.send_message()
+        .queue_url(ocr_dlq)
+        .message_body(notification.to_string())
+        .send()
+        .await
+        .unwrap();
+    sqs.send_message().queue_url(ocr_dlq).message_body("{}").send().await.unwrap();
+    let dlq =
+        json(&on_aws(dir.path(), &moto, &["jobs", "dlq", "list", "--json"]).output().unwrap());
+    let events = dlq["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2, "{dlq}");
+    let ours = events.iter().find(|e| e["source"]["kind"] == "uploads").unwrap();
+    assert_eq!(ours["source"]["verificationIds"], serde_json::json!([id]));
+    // retry: the step goes back in KycJobs, the message leaves; the unknown one stays
+    let retry =
+        on_aws(dir.path(), &moto, &["jobs", "dlq", "retry", "--all", "--json"]).output().unwrap();
+    assert_eq!(retry.status.code(), Some(1), "one message could not be retried");
+    let retry = json(&retry);
+    assert_eq!(retry["retried"], serde_json::json!([ours["messageId"]]), "{retry}");
+    assert_eq!(retry["failed"].as_array().unwrap().len(), 1, "{retry}");
+    let jobs = db.scan().table_name(&s.jobs_table).send().await.unwrap();
+    let queued = jobs.items().iter().any(|i| {
+        i.values()
+            .any(|v| matches!(v, aws_sdk_dynamodb::types::AttributeValue::S(t) if t.contains(&id)))
+            && i.get("kind").is_some_and(|k| k.as_s().is_ok_and(|k| k == "ocr"))
+    });
+    assert!(queued, "an ocr job for {id} in KycJobs: {:?}", jobs.items());
+    let dlq =
+        json(&on_aws(dir.path(), &moto, &["jobs", "dlq", "list", "--json"]).output().unwrap());
+    assert_eq!(dlq["events"].as_array().map(Vec::len), Some(1), "{dlq}");
     // under another master key the same chain does not verify
     let other = on_aws(dir.path(), &moto, &["audit", "verify", "--json"])
         .env("KYC_MASTER_KEY", "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=")

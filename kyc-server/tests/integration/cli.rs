@@ -307,16 +307,23 @@ async fn jobs_dlq_list_and_retry() {
         queue.dead_letter(&leased[0], "face engine: timed out", now).await.unwrap();
     }
     let list = json(&run(dir.path(), &["jobs", "dlq", "list", "--json"]));
-    assert_eq!(list.as_array().unwrap().len(), 1);
+    let jobs = &list["jobs"];
+    assert_eq!(jobs.as_array().unwrap().len(), 1);
     assert_eq!(
-        (list[0]["kind"].as_str(), list[0]["lastError"].as_str()),
+        (jobs[0]["kind"].as_str(), jobs[0]["lastError"].as_str()),
         (Some("face_match"), Some("face engine: timed out"))
     );
+    assert_eq!(list["events"], serde_json::json!([]), "no Lambda queues on the local backend");
     let r = json(&run(dir.path(), &["jobs", "dlq", "retry", "--all", "--json"]));
     assert_eq!(r["retried"].as_array().unwrap().len(), 1);
-    assert_eq!(json(&run(dir.path(), &["jobs", "dlq", "list", "--json"])), serde_json::json!([]));
-    let o = run(dir.path(), &["jobs", "dlq", "retry", "999"]);
+    assert_eq!(r["failed"], serde_json::json!([]));
+    assert_eq!(
+        json(&run(dir.path(), &["jobs", "dlq", "list", "--json"])),
+        serde_json::json!({"jobs": [], "events": []})
+    );
+    let o = run(dir.path(), &["jobs", "dlq", "retry", "999", "--json"]);
     assert!(!o.status.success());
+    assert_eq!(json(&o)["failed"][0]["id"], "999");
 }
 
 fn shared_document(name: &str) -> std::path::PathBuf {
