@@ -1,12 +1,12 @@
 //! The AWS Lambda entry points of the KYC server: one `bootstrap` binary,
 //! the function it serves chosen by `KYC_LAMBDA_HANDLER`.
 //!
-//! | `KYC_LAMBDA_HANDLER` | function (deploy/template.yaml) | event |
+//! | `KYC_LAMBDA_HANDLER` | function in deploy/template.yaml (the workstreams' name) | event |
 //! |---|---|---|
-//! | `api` | `IDUploadLambda`, `LivenessOrchestratorLambda` | API Gateway proxy (REST or HTTP API) into the same axum router as `kyc serve` |
-//! | `ocr` | `OCRExtractionLambda` | S3 `ObjectCreated` on `kyc-id-uploads/`, directly or through SQS |
-//! | `screening` | `SanctionsScreeningLambda` | DynamoDB Streams of `KycOcrData` |
-//! | `jobs` | `JobSweeperLambda` | a schedule: runs due jobs (retries, face match) and the retention sweep |
+//! | `api` | `ApiFunction`, `kyc-{env}-api` (`IDUploadLambda` and `LivenessOrchestratorLambda`: routes of one router) | API Gateway proxy (REST or HTTP API) into the same axum router as `kyc serve` |
+//! | `ocr` | `OcrFunction`, `kyc-{env}-ocr` (`OCRExtractionLambda`) | S3 `ObjectCreated` on `kyc-id-uploads/`, directly or through SQS (the template: through the `kyc-{env}-uploads` queue) |
+//! | `screening` | `ScreeningFunction`, `kyc-{env}-screening` (`SanctionsScreeningLambda`) | DynamoDB Streams of `KycOcrData` |
+//! | `jobs` | `JobsFunction`, `kyc-{env}-jobs` | a schedule: runs due jobs (retries, face match) and the retention sweep |
 //!
 //! The durable record of work is the job queue (the outbox the API writes
 //! with each record): the event functions are its fast path, running the
