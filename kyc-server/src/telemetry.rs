@@ -93,6 +93,8 @@ pub struct Metrics {
     pub liveness_frames: Counter,
     /// `kyc_jobs_total{kind,result}`: job executions.
     pub jobs: Family<JobLabels, Counter>,
+    /// `kyc_job_duration_seconds{kind}`: one job execution, whatever its result.
+    pub job_duration: Family<JobKindLabels, Histogram, fn() -> Histogram>,
     /// `kyc_ocr_latency_seconds` (the workstreams' `OCRLatency`): one document read.
     pub ocr_latency: Histogram,
     /// `kyc_ocr_alerts_total{code}`: readings that need review (`fields_missing`, …).
@@ -109,6 +111,18 @@ pub struct Metrics {
 pub struct ReasonLabels {
     /// Stable reason code.
     pub reason: String,
+}
+
+/// Labels by job kind.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct JobKindLabels {
+    /// Job kind.
+    pub kind: String,
+}
+
+fn job_histogram() -> Histogram {
+    // 5 ms … ~80 s: a screening lookup to a slow OCR with retries
+    Histogram::new(exponential_buckets(0.005, 2.0, 15))
 }
 
 /// Labels of job metrics.
@@ -142,6 +156,10 @@ impl Metrics {
         let liveness_fail_reasons = Family::<ReasonLabels, Counter>::default();
         let liveness_frames = Counter::default();
         let jobs = Family::<JobLabels, Counter>::default();
+        let job_duration =
+            Family::<JobKindLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+                job_histogram as fn() -> Histogram,
+            );
         let ocr_latency = Histogram::new(exponential_buckets(0.05, 1.6, 14));
         let ocr_alerts = Family::<CodeLabels, Counter>::default();
         let sanctions_flags = Family::<CodeLabels, Counter>::default();
@@ -167,6 +185,11 @@ impl Metrics {
         );
         registry.register("liveness_frames", "Liveness frames accepted", liveness_frames.clone());
         registry.register("jobs", "Job executions by kind and result", jobs.clone());
+        registry.register(
+            "job_duration_seconds",
+            "Time to run one job, by kind",
+            job_duration.clone(),
+        );
         registry.register(
             "http_requests",
             "HTTP requests by route and status",
@@ -207,6 +230,7 @@ impl Metrics {
             liveness_fail_reasons,
             liveness_frames,
             jobs,
+            job_duration,
             emf: None,
         }
     }
@@ -253,5 +277,94 @@ impl Metrics {
         // writing into a String cannot fail
         let _ = encode(&mut out, &self.registry);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The metric names a PromQL text uses (`kyc_…`, the histogram and
+    /// counter suffixes taken off).
+    fn names_in(text: &str) -> std::collections::BTreeSet<String> {
+        let mut names = std::collections::BTreeSet::new();
+        let mut rest = text;
+        while let Some(at) = rest.find("kyc_") {
+            let tail = &rest[at..];
+            let end = tail
+                .find(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
+                .unwrap_or(tail.len());
+            let name = &tail[..end];
+            let base = ["_bucket", "_count", "_sum", "_total"]
+                .iter()
+                .find_map(|s| name.strip_suffix(s))
+                .unwrap_or(name);
+            names.insert(base.to_owned());
+            rest = &tail[end..];
+        }
+        names
+    }
+
+    #[test]
+    fn the_dashboard_and_the_alerts_name_only_exported_metrics() {
+        // a family shows in the exposition once it has a child: give each one
+        let m = Metrics::new();
+        let route = || RouteLabels { method: "POST".into(), route: "/upload-id".into() };
+        m.http_requests
+            .get_or_create(&HttpLabels {
+                method: "POST".into(),
+                route: "/upload-id".into(),
+                status: 200,
+            })
+            .inc();
+        m.http_duration.get_or_create(&route()).observe(0.1);
+        m.upload_errors.get_or_create(&CodeLabels { code: "malformed_image".into() }).inc();
+        m.liveness_fail_reasons
+            .get_or_create(&ReasonLabels { reason: "face_changed".into() })
+            .inc();
+        m.jobs.get_or_create(&JobLabels { kind: "ocr".into(), result: "ok".into() }).inc();
+        m.job_duration.get_or_create(&JobKindLabels { kind: "ocr".into() }).observe(1.0);
+        m.ocr_alerts.get_or_create(&CodeLabels { code: "fields_missing".into() }).inc();
+        m.sanctions_flags.get_or_create(&CodeLabels { code: "potential_match".into() }).inc();
+        let rendered = m.render();
+        let exported: std::collections::BTreeSet<String> = rendered
+            .lines()
+            .filter_map(|l| l.strip_prefix("# TYPE "))
+            .filter_map(|l| l.split_whitespace().next())
+            .map(str::to_owned)
+            .collect();
+        assert!(exported.contains("kyc_job_duration_seconds"), "{exported:?}");
+        for (file, text) in [
+            ("deploy/grafana/kyc.json", include_str!("../../deploy/grafana/kyc.json")),
+            (
+                "deploy/prometheus/kyc-alerts.yml",
+                include_str!("../../deploy/prometheus/kyc-alerts.yml"),
+            ),
+        ] {
+            let used = names_in(text);
+            assert!(used.len() >= 6, "{file} names {used:?}");
+            let unknown: Vec<_> = used.difference(&exported).collect();
+            assert!(
+                unknown.is_empty(),
+                "{file} names metrics the server does not export: {unknown:?}"
+            );
+        }
+        // the workstreams' four are on both
+        for m in [
+            "kyc_upload_errors",
+            "kyc_liveness_fails",
+            "kyc_ocr_latency_seconds",
+            "kyc_sanctions_flags",
+        ] {
+            assert!(names_in(include_str!("../../deploy/grafana/kyc.json")).contains(m), "{m}");
+            assert!(
+                names_in(include_str!("../../deploy/prometheus/kyc-alerts.yml")).contains(m),
+                "{m}"
+            );
+        }
+        assert!(
+            names_in("rate(kyc_http_request_duration_seconds_bucket{x}[5m])")
+                .contains("kyc_http_request_duration_seconds")
+        );
     }
 }

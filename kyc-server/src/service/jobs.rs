@@ -12,7 +12,7 @@ use super::{
 use crate::{
     AppState,
     backend::{Job, StoreError},
-    telemetry::JobLabels,
+    telemetry::{JobKindLabels, JobLabels},
 };
 use rand::RngExt;
 use std::time::Duration;
@@ -124,7 +124,13 @@ pub async fn run_due(state: &AppState, limit: usize) -> Result<usize, StoreError
         i64::try_from(state.config.jobs.lease_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
     let jobs = state.backends.jobs.lease(state.clock.now(), lease_ms, limit).await?;
     for job in &jobs {
+        let started = std::time::Instant::now();
         let result = run_job(state, job).await;
+        state
+            .metrics
+            .job_duration
+            .get_or_create(&JobKindLabels { kind: job.kind.clone() })
+            .observe(started.elapsed().as_secs_f64());
         match settle(state, job, result).await {
             // another worker took over after our lease expired: its result stands
             Ok(()) | Err(StoreError::Conflict) => {}

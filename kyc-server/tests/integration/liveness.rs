@@ -546,6 +546,11 @@ mod resilience {
             metrics.contains(r#"kyc_jobs_total{kind="face_match",result="dead"} 1"#),
             "{metrics}"
         );
+        // every attempt timed, whatever its result
+        assert!(
+            metrics.contains(r#"kyc_job_duration_seconds_count{kind="face_match"} 8"#),
+            "{metrics}"
+        );
 
         // the engine recovers; the operator replays the dead letter (kyc jobs dlq retry)
         flaky.fail_compare.store(false, Ordering::SeqCst);
