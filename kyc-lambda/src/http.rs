@@ -1,5 +1,8 @@
 //! `IDUploadLambda` and `LivenessOrchestratorLambda`: the HTTP API behind
-//! API Gateway, the same axum router `kyc serve` serves.
+//! API Gateway, the same axum router `kyc serve` serves, less `/metrics`:
+//! behind a public API the exposition would be anyone's to read, and an
+//! execution environment's counters say nothing of the fleet (the functions
+//! write their metrics to CloudWatch, `[log] emf`).
 //!
 //! API Gateway is the listener here: the peer address the per-address
 //! limits key on comes from the request context (`identity.sourceIp` of a
@@ -7,8 +10,13 @@
 //! can set. A REST API's stage is taken off the path, so the routes are the
 //! same with or without `AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH`.
 
-use axum::{Router, extract::ConnectInfo};
-use kyc_server::AppState;
+use axum::{
+    Router,
+    extract::ConnectInfo,
+    response::{IntoResponse, Response},
+};
+use kyc_core::ErrorCode;
+use kyc_server::{AppState, error::ApiError};
 use lambda_http::{
     Request, RequestExt,
     http::{Uri, uri::PathAndQuery},
@@ -60,11 +68,21 @@ fn from_gateway(mut req: Request) -> Request {
     req
 }
 
-/// The API as a Lambda HTTP service: the router of `kyc serve`, each
-/// request given the peer address from the request context and its path
-/// without the REST API stage.
+/// `/metrics` answers 404 `not_found`, as an unknown route does.
+async fn no_metrics(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    if req.uri().path() == "/metrics" {
+        return ApiError::new(ErrorCode::NotFound, "no such route").into_response();
+    }
+    next.run(req).await
+}
+
+/// The API as a Lambda HTTP service: the router of `kyc serve` without
+/// `/metrics`, each request given the peer address from the request context
+/// and its path without the REST API stage.
 pub fn service(state: AppState) -> MapRequest<Router, fn(Request) -> Request> {
-    kyc_server::app(state).map_request(from_gateway as fn(Request) -> Request)
+    kyc_server::app(state)
+        .layer(axum::middleware::from_fn(no_metrics))
+        .map_request(from_gateway as fn(Request) -> Request)
 }
 
 /// Serves the API until the environment shuts down; quota counters are

@@ -114,6 +114,16 @@ async fn api(
     (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
+#[tokio::test]
+async fn the_api_function_does_not_serve_metrics() {
+    let state = state();
+    let (status, body) = api(&state, "GET", "/metrics", "", ("text/plain", b"")).await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("not_found")), "{body}");
+    // the rest of the router is there
+    let (status, _) = api(&state, "GET", "/healthz", "", ("text/plain", b"")).await;
+    assert_eq!(status, 200);
+}
+
 /// A verification created and its document uploaded through the API function.
 async fn uploaded(state: &AppState) -> (String, VerificationId) {
     let sk = secret(state).await;

@@ -49,6 +49,10 @@ impl EnvVars {
     pub const JOB_LEASE_SECS: &'static str = "KYC_JOB_LEASE_SECS";
     /// The screening provider's API key (`screening.http.api_key_file` otherwise).
     pub const SCREENING_API_KEY: &'static str = "KYC_SCREENING_API_KEY";
+    /// `screening.provider`: `embedded` or `http`.
+    pub const SCREENING_PROVIDER: &'static str = "KYC_SCREENING_PROVIDER";
+    /// `screening.http.url`: the provider's endpoint.
+    pub const SCREENING_HTTP_URL: &'static str = "KYC_SCREENING_HTTP_URL";
     /// `storage.durability`: `full` (default) or `normal`.
     pub const DURABILITY: &'static str = "KYC_DURABILITY";
     /// `backend.kind`: `local` or `aws`.
@@ -98,6 +102,8 @@ impl EnvVars {
         Self::SWEEP_INTERVAL_SECS,
         Self::JOB_LEASE_SECS,
         Self::SCREENING_API_KEY,
+        Self::SCREENING_PROVIDER,
+        Self::SCREENING_HTTP_URL,
         Self::DURABILITY,
         Self::BACKEND,
         Self::AWS_BUCKET,

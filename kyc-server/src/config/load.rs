@@ -177,6 +177,14 @@ impl ServerConfig {
         if let Some(v) = get(EnvVars::AWS_SSM_PREFIX) {
             self.backend.aws.ssm_prefix = Some(v.trim().to_owned());
         }
+        if let Some(v) = get(EnvVars::SCREENING_PROVIDER) {
+            self.screening.provider =
+                parse_choice(EnvVars::SCREENING_PROVIDER, &v, "embedded or http")?;
+        }
+        #[cfg(feature = "http-client")]
+        if let Some(v) = get(EnvVars::SCREENING_HTTP_URL) {
+            self.screening.http.url = v.trim().to_owned();
+        }
         #[cfg(feature = "http-client")]
         if let Some(v) = get(EnvVars::SCREENING_API_KEY_SECRET) {
             self.screening.http.api_key_secret = Some(v.trim().to_owned());

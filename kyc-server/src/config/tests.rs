@@ -219,3 +219,22 @@ fn tls_settings_are_checked_and_allow_a_public_address() {
         assert!(load(both, &public).is_err());
     }
 }
+
+#[test]
+fn the_screening_provider_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Overrides { data_dir: Some(dir.path().into()), ..Default::default() };
+    let load = |pairs: &[(&str, &str)]| ServerConfig::load(&o, env(pairs));
+    assert_eq!(load(&[]).unwrap().screening.provider, ScreenerKind::Embedded);
+    let e = load(&[("KYC_SCREENING_PROVIDER", "worldcheck")]).unwrap_err().to_string();
+    assert!(e.contains("KYC_SCREENING_PROVIDER") && e.contains("use embedded or http"), "{e}");
+    if cfg!(feature = "http-client") {
+        let c = load(&[
+            ("KYC_SCREENING_PROVIDER", "http"),
+            ("KYC_SCREENING_HTTP_URL", " https://screening.example/v1 "),
+        ])
+        .unwrap();
+        assert_eq!(c.screening.provider, ScreenerKind::Http);
+        assert_eq!(c.screening.http.url, "https://screening.example/v1");
+    }
+}
