@@ -34,6 +34,8 @@ pub enum EmfMetric {
     OcrLatency,
     /// Screenings flagged.
     SanctionsFlags,
+    /// Jobs that ran out of attempts (dimension `Code`: the job kind).
+    JobsDeadLettered,
 }
 
 impl EmfMetric {
@@ -44,6 +46,7 @@ impl EmfMetric {
             Self::LivenessFails => "LivenessFails",
             Self::OcrLatency => "OCRLatency",
             Self::SanctionsFlags => "SanctionsFlags",
+            Self::JobsDeadLettered => "JobsDeadLettered",
         }
     }
 
@@ -216,12 +219,17 @@ mod tests {
         emf.record(EmfMetric::LivenessFails, 1.0, Some("face_changed"));
         emf.record(EmfMetric::SanctionsFlags, 1.0, Some("potential_match"));
         emf.record(EmfMetric::UploadErrors, 1.0, Some("unsupported_media_type"));
+        emf.record(EmfMetric::JobsDeadLettered, 1.0, Some("ocr"));
         let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
         let docs: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-        assert_eq!(docs.len(), 4);
+        assert_eq!(docs.len(), 5);
         for d in &docs {
             assert_valid(d);
         }
+        assert_eq!(
+            (docs[4]["JobsDeadLettered"].as_f64(), docs[4]["Code"].as_str()),
+            (Some(1.0), Some("ocr"))
+        );
         assert_eq!(docs[0]["OCRLatency"], 812.5);
         assert_eq!(docs[0]["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Unit"], "Milliseconds");
         assert!(docs[0].get("Code").is_none());
@@ -240,6 +248,8 @@ mod tests {
         metrics.ocr_read(std::time::Duration::from_millis(640));
         metrics.sanctions_flag("match");
         metrics.liveness_fails("face_changed");
+        metrics.job_settled("screen", "retry"); // a retry is no dead letter
+        metrics.job_settled("screen", "dead");
         let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
         let names: Vec<String> = text
             .lines()
@@ -250,9 +260,13 @@ mod tests {
                 d["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"].as_str().unwrap().to_owned()
             })
             .collect();
-        assert_eq!(names, ["UploadErrors", "OCRLatency", "SanctionsFlags", "LivenessFails"]);
+        assert_eq!(
+            names,
+            ["UploadErrors", "OCRLatency", "SanctionsFlags", "LivenessFails", "JobsDeadLettered"]
+        );
         let prom = metrics.render();
         assert!(prom.contains("kyc_upload_errors_total{code=\"image_too_small\"} 1"), "{prom}");
         assert!(prom.contains("kyc_sanctions_flags_total{code=\"match\"} 1"), "{prom}");
+        assert!(prom.contains("kyc_jobs_total{kind=\"screen\",result=\"dead\"} 1"), "{prom}");
     }
 }

@@ -247,6 +247,17 @@ impl Metrics {
         }
     }
 
+    /// Counts a job execution by its result (`ok`, `retry`, `dead`); a dead
+    /// letter also goes to CloudWatch (`JobsDeadLettered`).
+    pub fn job_settled(&self, kind: &str, result: &str) {
+        self.jobs
+            .get_or_create(&JobLabels { kind: kind.to_owned(), result: result.to_owned() })
+            .inc();
+        if result == "dead" {
+            self.to_cloudwatch(EmfMetric::JobsDeadLettered, 1.0, Some(kind));
+        }
+    }
+
     /// Counts a failed upload.
     pub fn upload_error(&self, code: kyc_core::ErrorCode) {
         self.upload_errors.get_or_create(&CodeLabels { code: code.as_str().to_owned() }).inc();

@@ -12,7 +12,7 @@ use super::{
 use crate::{
     AppState,
     backend::{Job, StoreError},
-    telemetry::{JobKindLabels, JobLabels},
+    telemetry::JobKindLabels,
 };
 use rand::RngExt;
 use std::time::Duration;
@@ -110,11 +110,7 @@ async fn settle(
             ("dead", jobs.dead_letter(job, &f.message, now).await)
         }
     };
-    state
-        .metrics
-        .jobs
-        .get_or_create(&JobLabels { kind: job.kind.clone(), result: result_label.to_owned() })
-        .inc();
+    state.metrics.job_settled(&job.kind, result_label);
     outcome
 }
 
