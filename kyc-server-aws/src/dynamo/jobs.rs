@@ -156,16 +156,8 @@ impl JobQueue for DynamoJobQueue {
         let now_ms = now.unix_millis();
         let q = self
             .t
-            .db
-            .query()
-            .table_name(&self.t.name)
-            .index_name(BY_DUE)
-            .key_condition_expression("#shard = :shard AND runAt <= :now")
-            .filter_expression("leaseUntil <= :now")
-            .expression_attribute_names("#shard", DUE_SHARD)
-            .expression_attribute_values(":shard", s(DUE_SHARD_VALUE))
-            .expression_attribute_values(":now", n(now_ms))
-            .scan_index_forward(true);
+            .due(BY_DUE, (DUE_SHARD, DUE_SHARD_VALUE), "runAt", now_ms)
+            .filter_expression("leaseUntil <= :upto");
         // a few more than asked: another worker may take some first
         let due = super::query_items(q, Some(limit.saturating_mul(2).max(1))).await?;
         let mut out = Vec::new();

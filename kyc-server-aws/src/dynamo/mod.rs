@@ -175,6 +175,28 @@ impl Table {
         query_items(q, limit).await
     }
 
+    /// The query of sparse index `index`: the items of partition `shard`
+    /// (attribute, value) whose number `sort` is at most `upto` (`:upto`),
+    /// in `sort` order. Index reads are eventually consistent.
+    pub(crate) fn due(
+        &self,
+        index: &str,
+        shard: (&str, &str),
+        sort: &str,
+        upto: i64,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        self.db
+            .query()
+            .table_name(&self.name)
+            .index_name(index)
+            .key_condition_expression("#shard = :shard AND #sort <= :upto")
+            .expression_attribute_names("#shard", shard.0)
+            .expression_attribute_names("#sort", sort)
+            .expression_attribute_values(":shard", s(shard.1))
+            .expression_attribute_values(":upto", n(upto))
+            .scan_index_forward(true)
+    }
+
     /// Every item whose `sk` is `sk` (a consistent scan: the key list and
     /// the job queue are small tables).
     pub(crate) async fn scan_kind(&self, sk: &str) -> Result<Vec<Item>, StoreError> {

@@ -226,17 +226,12 @@ impl VerificationStore for DynamoVerificationStore {
     ) -> Result<Vec<VerificationId>, StoreError> {
         // the index is eventually consistent: a record expired a moment
         // ago may come on the next sweep; erasure re-reads the record anyway
-        let q = self
-            .t
-            .db
-            .query()
-            .table_name(&self.t.name)
-            .index_name(BY_EXPIRY)
-            .key_condition_expression("#shard = :shard AND expiresAtMs <= :now")
-            .expression_attribute_names("#shard", EXPIRY_SHARD)
-            .expression_attribute_values(":shard", s(EXPIRY_SHARD_VALUE))
-            .expression_attribute_values(":now", n(now.unix_millis()))
-            .scan_index_forward(true);
+        let q = self.t.due(
+            BY_EXPIRY,
+            (EXPIRY_SHARD, EXPIRY_SHARD_VALUE),
+            "expiresAtMs",
+            now.unix_millis(),
+        );
         let due = super::query_items(q, Some(limit)).await?;
         Ok(due.iter().filter_map(|i| text(i, "pk")?.strip_prefix("v#")?.parse().ok()).collect())
     }
