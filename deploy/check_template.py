@@ -293,7 +293,13 @@ def derive_calls(c: Checks):
                 if m.group(1) in SDK_OPS:
                     calls.setdefault(m.group(1), []).append(f"{p.relative_to(ROOT)}:{i}")
             for m in re.finditer(r'\.index_name\(\s*(?:"([^"]+)"|([A-Za-z_:]+))\s*\)', line):
+                if m.group(2) and not m.group(2).split("::")[-1].isupper():
+                    continue  # a helper's parameter (Table::due): its callers name the index
                 index_args.append((m.group(1), m.group(2), f"{p.relative_to(ROOT)}:{i}"))
+        # the sparse-index helper: `.due(BY_X, …)`, possibly over several lines
+        for m in re.finditer(r"\.due\(\s*([A-Z_][A-Z0-9_]*)\s*,", text):
+            line_no = text.count("\n", 0, m.start()) + 1
+            index_args.append((None, m.group(1), f"{p.relative_to(ROOT)}:{line_no}"))
     indexes = {}
     for literal, constant, where in index_args:
         name = literal or consts.get(constant.split("::")[-1])
