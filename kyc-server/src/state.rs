@@ -447,13 +447,7 @@ mod aws_state {
             sdk: &aws_config::SdkConfig,
             env: impl Fn(&str) -> Option<String>,
         ) -> Result<Self, StartupError> {
-            if let Some(prefix) = config.backend.aws.ssm_prefix.clone() {
-                let params =
-                    kyc_server_aws::parameters(sdk, &prefix).await.map_err(StartupError::Aws)?;
-                let taken = config.backend.aws.apply_parameters(&params);
-                tracing::info!(prefix = %prefix, taken, "deployment names read from SSM Parameter Store");
-                config.backend.aws.check_names()?;
-            }
+            Self::aws_names_from_ssm(&mut config, sdk).await?;
             use crate::config::EnvVars;
             let from_env = env(EnvVars::SCREENING_API_KEY).filter(|k| !k.trim().is_empty());
             #[cfg(feature = "http-client")]
@@ -478,6 +472,21 @@ mod aws_state {
                 EnvVars::MASTER_KEY => master.clone(),
                 other => env(other),
             })
+        }
+
+        /// Replaces the names in `config.backend.aws` with the parameters under
+        /// its `ssm_prefix` (if set), then checks them: the error names the path.
+        pub async fn aws_names_from_ssm(
+            config: &mut ServerConfig,
+            sdk: &aws_config::SdkConfig,
+        ) -> Result<(), StartupError> {
+            let Some(prefix) = config.backend.aws.ssm_prefix.clone() else { return Ok(()) };
+            let params =
+                kyc_server_aws::parameters(sdk, &prefix).await.map_err(StartupError::Aws)?;
+            let taken = config.backend.aws.apply_parameters(&params);
+            tracing::info!(prefix = %prefix, taken, "deployment names read from SSM Parameter Store");
+            config.backend.aws.check_names()?;
+            Ok(())
         }
 
         /// The master key of an AWS deployment: `KYC_MASTER_KEY`, else the

@@ -151,14 +151,8 @@ pub(super) async fn aws_sdk(
     config: &ServerConfig,
 ) -> anyhow::Result<(kyc_server_aws::AwsSettings, aws_config::SdkConfig)> {
     let sdk = crate::AppState::aws_settings(config).sdk_config().await;
-    let mut aws = config.backend.aws.clone();
-    if let Some(prefix) = &aws.ssm_prefix {
-        let params = kyc_server_aws::parameters(&sdk, prefix).await.map_err(anyhow::Error::msg)?;
-        aws.apply_parameters(&params);
-        aws.check_names()?;
-    }
     let mut resolved = config.clone();
-    resolved.backend.aws = aws;
+    crate::AppState::aws_names_from_ssm(&mut resolved, &sdk).await?;
     Ok((crate::AppState::aws_settings(&resolved), sdk))
 }
 
