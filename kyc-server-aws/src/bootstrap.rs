@@ -274,7 +274,7 @@ pub async fn bootstrap(
     // the functions' dead-letter queues: messages kept 14 days (the SQS maximum)
     let sqs = aws_sdk_sqs::Client::new(sdk);
     for queue in &settings.dead_letter_queues {
-        if queue.starts_with("https://") || queue.starts_with("http://") {
+        if crate::dlq::is_queue_url(queue) {
             // a URL names a queue made elsewhere; `kyc aws check` looks at it
             continue;
         }

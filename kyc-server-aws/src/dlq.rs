@@ -37,6 +37,11 @@ pub fn upload_of(key: &str) -> Option<VerificationId> {
     key.strip_prefix(UPLOADS_PREFIX)?.strip_suffix(".jpg")?.parse().ok()
 }
 
+/// A queue given as a URL rather than a name (in this account and region).
+pub(crate) fn is_queue_url(queue: &str) -> bool {
+    queue.starts_with("https://") || queue.starts_with("http://")
+}
+
 /// What a dead-lettered message is about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
@@ -169,7 +174,7 @@ impl SqsDeadLetters {
 
     /// The URL of `queue` (a URL already, or a name in this account and region).
     pub async fn url(&self, queue: &str) -> Result<String, StoreError> {
-        if queue.starts_with("https://") || queue.starts_with("http://") {
+        if is_queue_url(queue) {
             return Ok(queue.to_owned());
         }
         let out = self.sqs.get_queue_url().queue_name(queue).send().await.map_err(store_error)?;
